@@ -1,0 +1,316 @@
+"""The `cleancorp` command: a Unix filter over documents, plus subcommands.
+
+    cleancorp [OPTIONS] [FILE ...]      clean each FILE (or stdin) as one document
+    cleancorp stages                    list the stages
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import IO, Any, Iterator
+
+from . import SHORTHANDS as API_SHORTHANDS
+from . import __version__
+from .document import Document
+from .io import (
+    AtomicWriter,
+    InputError,
+    document_from_record,
+    iter_jsonl,
+    jsonl_line,
+    read_bytes,
+)
+from .pipeline import DEFAULT_CHAIN, Pipeline
+from .registry import OptionError, describe_stages
+
+PROG = "cleancorp"
+SUBCOMMANDS = {"stages"}
+
+# Flags that are shorthands for one stage option; the Python API's clean() takes the same names.
+SHORTHANDS = API_SHORTHANDS
+
+
+class UsageError(Exception):
+    pass
+
+
+def _split_names(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description=(
+            "Clean dirty Chinese web and news text: decode → repair → convert → normalize → "
+            "boilerplate → dedup. Each FILE (or standard input) is one document; the cleaned "
+            "UTF-8 text goes to standard output."
+        ),
+        epilog="Subcommands: `cleancorp stages` lists the stages and their options.",
+    )
+    p.add_argument("files", nargs="*", metavar="FILE", help="input files (default: standard input; `-` too)")
+    p.add_argument("-o", "--output-dir", metavar="DIR", help="write one output file per input into DIR")
+    p.add_argument("--format", choices=("text", "jsonl"), default="text", help="input and output format")
+    p.add_argument("--text-field", default="text", metavar="NAME", help="JSONL field holding the text")
+    p.add_argument("--id-field", default="id", metavar="NAME", help="JSONL field holding the document id")
+    p.add_argument("--stages", metavar="NAMES", help=f"comma-separated chain (default: {','.join(DEFAULT_CHAIN)})")
+    p.add_argument("--skip", metavar="NAMES", help="comma-separated stages to leave out")
+    p.add_argument("--config", metavar="FILE", help="TOML config: stages, skip, and one table per stage")
+    p.add_argument("--set", action="append", default=[], metavar="STAGE.OPTION=VALUE", help="set a stage option (repeatable)")
+    p.add_argument("--encoding", metavar="NAME", help="force the input encoding (decode stage)")
+    p.add_argument("--encodings", metavar="A,B,C", help="restrict detection to these encodings")
+    p.add_argument("--convert", metavar="PROFILE", help="t2s (default), tw2s, hk2s, tw2sp, s2t, none")
+    p.add_argument("--rules", metavar="FILE", help="boilerplate rules file replacing the built-in rules")
+    p.add_argument("--keep-meta", action="store_true", help="JSONL: keep removed source/time/editor lines as fields")
+    p.add_argument("--report", metavar="FILE", help="write one JSON line per document: what each stage did")
+    p.add_argument("--explain", action="store_true", help="print every change and removed line on stderr")
+    p.add_argument("--summary", action="store_true", help="print per-stage counters on stderr at the end")
+    p.add_argument("-q", "--quiet", action="store_true", help="no messages except errors")
+    p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    return p
+
+
+def stage_options(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    options: dict[str, dict[str, Any]] = {}
+    for flag, (stage, key) in SHORTHANDS.items():
+        value = getattr(args, flag, None)
+        if value:
+            options.setdefault(stage, {})[key] = value
+    for item in args.set:
+        target, sep, value = item.partition("=")
+        stage, dot, key = target.partition(".")
+        if not sep or not dot or not stage or not key:
+            raise UsageError(f"--set wants STAGE.OPTION=VALUE, got {item!r}")
+        options.setdefault(stage.strip(), {})[key.strip()] = value
+    return options
+
+
+def build_pipeline(args: argparse.Namespace) -> Pipeline:
+    return Pipeline.from_config(
+        args.config,
+        stages=_split_names(args.stages) or None,
+        skip=_split_names(args.skip),
+        options=stage_options(args),
+    )
+
+
+class Run:
+    """One invocation: reads inputs, streams them through the pipeline, writes outputs."""
+
+    def __init__(self, args: argparse.Namespace, pipeline: Pipeline) -> None:
+        self.args = args
+        self.pipeline = pipeline
+        self.failed = 0
+        self.stdout = sys.stdout.buffer
+        self.report_fh: IO[bytes] | None = None
+
+    # -- messages --------------------------------------------------------------------------
+
+    def error(self, message: str) -> None:
+        self.failed += 1
+        print(f"{PROG}: {message}", file=sys.stderr)
+
+    def report(self, doc: Document) -> None:
+        if self.report_fh is not None:
+            self.report_fh.write(json.dumps(doc.report(), ensure_ascii=False).encode("utf-8") + b"\n")
+        if self.args.explain:
+            explain(doc, sys.stderr)
+
+    def rejected_record(self, doc_id: str, source: str, reason: str) -> None:
+        if self.report_fh is not None:
+            line = {"id": doc_id, "source": source, "kept": False, "drop_reason": reason, "rejected": True, "stages": {}}
+            self.report_fh.write(json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n")
+
+    # -- inputs ----------------------------------------------------------------------------
+
+    def inputs(self) -> list[str]:
+        return self.args.files or ["-"]
+
+    def text_documents(self) -> Iterator[tuple[str, Document]]:
+        for name in self.inputs():
+            try:
+                raw = sys.stdin.buffer.read() if name == "-" else read_bytes(name)
+            except InputError as exc:
+                self.error(str(exc))
+                self.rejected_record(name, name, str(exc).split(": ", 1)[-1])
+                continue
+            label = "<stdin>" if name == "-" else name
+            yield name, Document(label, raw=raw, metadata={"source": label})
+
+    def jsonl_documents(self, name: str) -> Iterator[Document]:
+        label = "<stdin>" if name == "-" else name
+        try:
+            stream = sys.stdin.buffer if name == "-" else open(name, "rb")
+        except OSError as exc:
+            self.error(f"{name}: {exc.strerror or exc}")
+            self.rejected_record(name, name, exc.strerror or str(exc))
+            return
+        try:
+            for rec in iter_jsonl(stream, label):
+                if rec.obj is None:
+                    self.error(rec.error)
+                    self.rejected_record(f"{label}:{rec.line_no}", f"{label}:{rec.line_no}", rec.error.split(": ", 1)[-1])
+                    continue
+                try:
+                    yield document_from_record(rec, label, self.args.text_field, self.args.id_field)
+                except InputError as exc:
+                    self.error(str(exc))
+                    self.rejected_record(f"{label}:{rec.line_no}", f"{label}:{rec.line_no}", str(exc).split(": ", 1)[-1])
+        finally:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+
+    # -- processing ------------------------------------------------------------------------
+
+    def handle(self, doc: Document) -> Document:
+        doc = self.pipeline.process(doc)
+        if doc.dropped is not None and doc.rejected:
+            self.error(f"{doc.metadata.get('source', doc.id)}: {doc.dropped}")
+        self.report(doc)
+        return doc
+
+    def run_text(self) -> None:
+        out_dir = self.args.output_dir
+        for name, doc in self.text_documents():
+            doc = self.handle(doc)
+            if doc.dropped is not None:
+                continue
+            data = (doc.text or "").encode("utf-8") + b"\n"
+            if out_dir:
+                target = os.path.join(out_dir, output_name(name, "txt"))
+                with AtomicWriter(target) as fh:
+                    fh.write(data)
+            else:
+                self.stdout.write(data)
+
+    def run_jsonl(self) -> None:
+        out_dir = self.args.output_dir
+        for name in self.inputs():
+            writer = None
+            sink = self.stdout
+            if out_dir:
+                writer = AtomicWriter(os.path.join(out_dir, output_name(name, "jsonl")))
+                sink = writer.__enter__()
+            try:
+                for doc in self.jsonl_documents(name):
+                    doc = self.handle(doc)
+                    if doc.dropped is None:
+                        sink.write(jsonl_line(doc, self.args.text_field, self.args.keep_meta))
+            except BaseException as exc:
+                if writer is not None:
+                    writer.__exit__(type(exc), exc, exc.__traceback__)
+                raise
+            if writer is not None:
+                writer.__exit__(None, None, None)
+
+    def execute(self) -> int:
+        report_writer = AtomicWriter(self.args.report) if self.args.report else None
+        if report_writer is not None:
+            self.report_fh = report_writer.__enter__()
+        try:
+            if self.args.format == "jsonl":
+                self.run_jsonl()
+            else:
+                self.run_text()
+            self.stdout.flush()
+        finally:
+            self.pipeline.close()
+            if report_writer is not None:
+                report_writer.__exit__(None, None, None)
+            if self.args.summary and not self.args.quiet:
+                print(self.pipeline.format_summary(), file=sys.stderr)
+        return 1 if self.failed else 0
+
+
+def output_name(name: str, ext: str) -> str:
+    return f"stdin.{ext}" if name == "-" else os.path.basename(name)
+
+
+def explain(doc: Document, fh: IO[str]) -> None:
+    """Print what each stage did to ``doc``, one change or removed line per line."""
+    for stage, rec in doc.log.items():
+        for ch in rec.changes:
+            detail = f"  ({ch.detail})" if ch.detail else ""
+            print(f"{doc.id}: {stage}/{ch.fix}: {ch.before!r} → {ch.after!r}{detail}", file=fh)
+        for rm in rec.removed:
+            where = f" line {rm.line_no}" if rm.line_no else ""
+            print(f"{doc.id}: {stage}/{rm.rule}{where}: removed {rm.text!r}", file=fh)
+    if doc.dropped:
+        print(f"{doc.id}: dropped by {doc.dropped_by}: {doc.dropped}", file=fh)
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse runs that would overwrite an input or write two inputs to one output."""
+    if not args.output_dir:
+        return
+    if os.path.exists(args.output_dir) and not os.path.isdir(args.output_dir):
+        raise UsageError(f"-o {args.output_dir}: exists and is not a directory")
+    seen: dict[str, str] = {}
+    ext = "jsonl" if args.format == "jsonl" else "txt"
+    for name in args.files or ["-"]:
+        target = os.path.abspath(os.path.join(args.output_dir, output_name(name, ext)))
+        if name != "-" and os.path.exists(name) and os.path.abspath(name) == target:
+            raise UsageError(f"-o {args.output_dir}: would overwrite the input {name}")
+        if target in seen:
+            raise UsageError(f"{seen[target]} and {name} would both be written to {target}")
+        seen[target] = name
+    if args.report:
+        for name in args.files:
+            if os.path.abspath(name) == os.path.abspath(args.report):
+                raise UsageError(f"--report {args.report}: would overwrite an input")
+
+
+def cmd_stages(argv: list[str]) -> int:
+    from .registry import get_stage_class
+
+    p = argparse.ArgumentParser(prog=f"{PROG} stages", description="List the stages and their options.")
+    p.parse_args(argv)
+    for name, summary in describe_stages():
+        mark = "*" if name in DEFAULT_CHAIN else " "
+        print(f"{mark} {name:<12} {summary}")
+        defaults = get_stage_class(name).option_defaults()
+        if defaults:
+            opts = ", ".join(f"{k}={v!r}" for k, v in defaults.items())
+            print(f"  {'':<12} options: {opts}")
+    print("* in the default chain, in this order: " + " → ".join(DEFAULT_CHAIN))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        try:
+            if argv and argv[0] in SUBCOMMANDS:
+                return cmd_stages(argv[1:])
+            args = build_parser().parse_args(argv)
+            check_outputs(args)
+            pipeline = build_pipeline(args)
+        except (UsageError, OptionError) as exc:
+            print(f"{PROG}: {exc}", file=sys.stderr)
+            return 2
+        return Run(args, pipeline).execute()
+    except BrokenPipeError:
+        # The reader went away (`cleancorp big.txt | head -1`): stop quietly.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except OSError:
+            pass
+        return 0
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print(f"{PROG}: out of memory", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        # Output-side failures (disk full, unwritable -o dir): one line, no traceback.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"{PROG}: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
