@@ -20,6 +20,7 @@ SHORTHANDS: dict[str, tuple[str, str]] = {
     "encodings": ("decode", "encodings"),
     "convert": ("convert", "profile"),
     "rules": ("boilerplate", "rules"),
+    "dedup_index": ("dedup", "index"),
 }
 
 

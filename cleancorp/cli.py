@@ -13,6 +13,8 @@ from typing import IO, Any, Iterator
 
 from . import SHORTHANDS as API_SHORTHANDS
 from . import __version__
+from .compression import DEFAULT_LIMIT as DEFAULT_DECOMPRESS_LIMIT
+from .compression import CompressionError, open_decompressed, sniff
 from .document import Document
 from .io import (
     AtomicWriter,
@@ -22,11 +24,12 @@ from .io import (
     jsonl_line,
     read_bytes,
 )
-from .pipeline import DEFAULT_CHAIN, Pipeline
+from .pipeline import DEFAULT_CHAIN, Pipeline, chain_spec
 from .registry import OptionError, describe_stages
+from .segments import SegmentedDocument
 
 PROG = "cleancorp"
-SUBCOMMANDS = {"stages"}
+SUBCOMMANDS = {"stages", "corpus"}
 
 # Flags that are shorthands for one stage option; the Python API's clean() takes the same names.
 SHORTHANDS = API_SHORTHANDS
@@ -36,8 +39,37 @@ class UsageError(Exception):
     pass
 
 
+MB = 1024 * 1024
+
+
+def _positive_mb(value: str) -> float:
+    try:
+        mb = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"wants a number of MB, got {value!r}") from None
+    if not mb > 0:
+        raise argparse.ArgumentTypeError(f"wants a positive number of MB, got {value!r}")
+    return mb
+
+
 def _split_names(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def add_chain_options(p: argparse.ArgumentParser) -> None:
+    """The options that build the chain; the filter and `cleancorp corpus` share them."""
+    p.add_argument("--text-field", default="text", metavar="NAME", help="JSONL field holding the text")
+    p.add_argument("--id-field", default="id", metavar="NAME", help="JSONL field holding the document id")
+    p.add_argument("--stages", metavar="NAMES", help=f"comma-separated chain (default: {','.join(DEFAULT_CHAIN)})")
+    p.add_argument("--skip", metavar="NAMES", help="comma-separated stages to leave out")
+    p.add_argument("--config", metavar="FILE", help="TOML config: stages, skip, and one table per stage")
+    p.add_argument("--set", action="append", default=[], metavar="STAGE.OPTION=VALUE", help="set a stage option (repeatable)")
+    p.add_argument("--encoding", metavar="NAME", help="force the input encoding (decode stage)")
+    p.add_argument("--encodings", metavar="A,B,C", help="restrict detection to these encodings")
+    p.add_argument("--convert", metavar="PROFILE", help="t2s (default), tw2s, hk2s, tw2sp, s2t, none, or auto (t2s on documents detected as traditional only)")
+    p.add_argument("--rules", metavar="FILE", help="boilerplate rules file replacing the built-in rules")
+    p.add_argument("--dedup-index", metavar="PATH", help="dedup index: loaded when it exists, saved at the end, so later batches are checked against earlier ones")
+    p.add_argument("--keep-meta", action="store_true", help="JSONL: keep removed source/time/editor lines as fields")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,25 +80,26 @@ def build_parser() -> argparse.ArgumentParser:
             "boilerplate → dedup. Each FILE (or standard input) is one document; the cleaned "
             "UTF-8 text goes to standard output."
         ),
-        epilog="Subcommands: `cleancorp stages` lists the stages and their options.",
+        epilog=(
+            "Subcommands: `cleancorp stages` lists the stages and their options; "
+            "`cleancorp corpus IN OUT` cleans a whole tree in parallel (see its --help)."
+        ),
     )
     p.add_argument("files", nargs="*", metavar="FILE", help="input files (default: standard input; `-` too)")
     p.add_argument("-o", "--output-dir", metavar="DIR", help="write one output file per input into DIR")
     p.add_argument("--format", choices=("text", "jsonl"), default="text", help="input and output format")
-    p.add_argument("--text-field", default="text", metavar="NAME", help="JSONL field holding the text")
-    p.add_argument("--id-field", default="id", metavar="NAME", help="JSONL field holding the document id")
-    p.add_argument("--stages", metavar="NAMES", help=f"comma-separated chain (default: {','.join(DEFAULT_CHAIN)})")
-    p.add_argument("--skip", metavar="NAMES", help="comma-separated stages to leave out")
-    p.add_argument("--config", metavar="FILE", help="TOML config: stages, skip, and one table per stage")
-    p.add_argument("--set", action="append", default=[], metavar="STAGE.OPTION=VALUE", help="set a stage option (repeatable)")
-    p.add_argument("--encoding", metavar="NAME", help="force the input encoding (decode stage)")
-    p.add_argument("--encodings", metavar="A,B,C", help="restrict detection to these encodings")
-    p.add_argument("--convert", metavar="PROFILE", help="t2s (default), tw2s, hk2s, tw2sp, s2t, none")
-    p.add_argument("--rules", metavar="FILE", help="boilerplate rules file replacing the built-in rules")
-    p.add_argument("--keep-meta", action="store_true", help="JSONL: keep removed source/time/editor lines as fields")
+    add_chain_options(p)
     p.add_argument("--report", metavar="FILE", help="write one JSON line per document: what each stage did")
     p.add_argument("--explain", action="store_true", help="print every change and removed line on stderr")
     p.add_argument("--summary", action="store_true", help="print per-stage counters on stderr at the end")
+    p.add_argument(
+        "--max-doc-mb", type=_positive_mb, default=64.0, metavar="MB",
+        help=(
+            "a text input larger than this (default 64) is cleaned in segments of a few MB with flat memory "
+            "and written as it is cleaned: its encoding is chosen on the first MB, cross-document dedup does "
+            "not see it, paragraph dedup still sees its earlier segments"
+        ),
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no messages except errors")
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     return p
@@ -87,13 +120,19 @@ def stage_options(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     return options
 
 
-def build_pipeline(args: argparse.Namespace) -> Pipeline:
-    return Pipeline.from_config(
+def build_chain_spec(args: argparse.Namespace) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """Stage names and options from --config, --stages/--skip, shorthands and --set."""
+    return chain_spec(
         args.config,
         stages=_split_names(args.stages) or None,
         skip=_split_names(args.skip),
         options=stage_options(args),
     )
+
+
+def build_pipeline(args: argparse.Namespace) -> Pipeline:
+    chain, options = build_chain_spec(args)
+    return Pipeline(chain, options)
 
 
 class Run:
@@ -128,26 +167,79 @@ class Run:
     def inputs(self) -> list[str]:
         return self.args.files or ["-"]
 
-    def text_documents(self) -> Iterator[tuple[str, Document]]:
+    def text_inputs(self) -> Iterator[tuple[str, Document | LargeInput]]:
+        """Each input as one document read whole; an input over --max-doc-mb comes as a
+        LargeInput instead (its first block and the open stream), to be cleaned in segments."""
+        limit = int(self.args.max_doc_mb * MB)
         for name in self.inputs():
-            try:
-                raw = sys.stdin.buffer.read() if name == "-" else read_bytes(name)
-            except InputError as exc:
-                self.error(str(exc))
-                self.rejected_record(name, name, str(exc).split(": ", 1)[-1])
-                continue
             label = "<stdin>" if name == "-" else name
-            yield name, Document(label, raw=raw, metadata={"source": label})
+            try:
+                if name == "-":
+                    stream = sys.stdin.buffer
+                    blocks = read_blocks(stream, limit + 1)
+                    big = sum(map(len, blocks)) > limit
+                elif os.path.isfile(name) and os.path.getsize(name) > limit:
+                    stream = open(name, "rb")
+                    blocks = [stream.read(MB)]
+                    big = True
+                else:
+                    stream, blocks, big = None, [read_bytes(name)], False
+                if big and sniff(blocks[0][:8]):
+                    # Compressed input is decompressed by the decoder, whole (within its cap).
+                    blocks.append(stream.read())
+                    if stream is not sys.stdin.buffer:
+                        stream.close()
+                    big = False
+            except (InputError, OSError) as exc:
+                message = str(exc) if isinstance(exc, InputError) else f"{name}: {exc.strerror or exc}"
+                self.error(message)
+                self.rejected_record(name, name, message.split(": ", 1)[-1])
+                continue
+            if big:
+                yield name, LargeInput(label, blocks, stream)
+            else:
+                raw = blocks[0] if len(blocks) == 1 else b"".join(blocks)
+                blocks.clear()
+                yield name, Document(label, raw=raw, metadata={"source": label})
+
+    def run_large(self, name: str, big: LargeInput) -> None:
+        """Clean one input over --max-doc-mb segment by segment, writing as it goes."""
+        # Segments of at most 256K characters: the stages' working memory is tens of bytes per
+        # character, so this, not the input, bounds the peak.
+        segment_chars = min(int(self.args.max_doc_mb * MB), 2 * MB) // 8
+        cleaner = SegmentedDocument(self.pipeline, big.label, segment_chars)
+        writer = None
+        sink = self.stdout
+        if self.args.output_dir:
+            writer = AtomicWriter(os.path.join(self.args.output_dir, output_name(name, "txt")))
+            sink = writer.__enter__()
+        try:
+            doc = cleaner.clean(big.blocks, big.stream, sink.write)
+        except BaseException as exc:
+            if writer is not None:
+                writer.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        finally:
+            big.close()
+        if writer is not None:
+            # A dropped document leaves no output file, as when it is cleaned whole.
+            failed = doc.dropped is not None
+            writer.__exit__(ValueError if failed else None, None, None)
+        if doc.dropped is not None and doc.rejected:
+            self.error(f"{big.label}: {doc.dropped}")
+        self.report(doc)
 
     def jsonl_documents(self, name: str) -> Iterator[Document]:
         label = "<stdin>" if name == "-" else name
         try:
-            stream = sys.stdin.buffer if name == "-" else open(name, "rb")
+            source = sys.stdin.buffer if name == "-" else open(name, "rb")
         except OSError as exc:
             self.error(f"{name}: {exc.strerror or exc}")
             self.rejected_record(name, name, exc.strerror or str(exc))
             return
         try:
+            # Compressed JSONL (`.jsonl.gz`, `.xz`, ...) is read through; magic bytes decide.
+            stream = open_decompressed(source, self.decompress_limit())
             for rec in iter_jsonl(stream, label):
                 if rec.obj is None:
                     self.error(rec.error)
@@ -158,9 +250,19 @@ class Run:
                 except InputError as exc:
                     self.error(str(exc))
                     self.rejected_record(f"{label}:{rec.line_no}", f"{label}:{rec.line_no}", str(exc).split(": ", 1)[-1])
+        except CompressionError as exc:
+            self.error(f"{label}: {exc}")
+            self.rejected_record(label, label, str(exc))
         finally:
-            if stream is not sys.stdin.buffer:
-                stream.close()
+            if source is not sys.stdin.buffer:
+                source.close()
+
+    def decompress_limit(self) -> int:
+        """The decode stage's cap on decompressed input, also applied to compressed JSONL."""
+        try:
+            return self.pipeline.stage("decode").max_decompressed  # type: ignore[attr-defined]
+        except (KeyError, AttributeError):
+            return DEFAULT_DECOMPRESS_LIMIT
 
     # -- processing ------------------------------------------------------------------------
 
@@ -173,7 +275,10 @@ class Run:
 
     def run_text(self) -> None:
         out_dir = self.args.output_dir
-        for name, doc in self.text_documents():
+        for name, doc in self.text_inputs():
+            if isinstance(doc, LargeInput):
+                self.run_large(name, doc)
+                continue
             doc = self.handle(doc)
             if doc.dropped is not None:
                 continue
@@ -222,6 +327,34 @@ class Run:
             if self.args.summary and not self.args.quiet:
                 print(self.pipeline.format_summary(), file=sys.stderr)
         return 1 if self.failed else 0
+
+
+class LargeInput:
+    """An input too large to read whole: its first block and the rest of the stream."""
+
+    def __init__(self, label: str, blocks: list[bytes], stream: IO[bytes]) -> None:
+        self.label = label
+        self.blocks = blocks  # read already; consumed (emptied) as they are cleaned
+        self.stream = stream
+
+    def close(self) -> None:
+        self.blocks.clear()
+        if self.stream is not sys.stdin.buffer:
+            self.stream.close()
+
+
+def read_blocks(stream: IO[bytes], limit: int) -> list[bytes]:
+    """Up to ``limit`` bytes of ``stream`` as a list of blocks of at most 1 MB (never one
+    buffer of ``limit`` bytes built by doubling, which would need twice the memory)."""
+    blocks: list[bytes] = []
+    size = 0
+    while size < limit:
+        block = stream.read(min(MB, limit - size))
+        if not block:
+            break
+        blocks.append(block)
+        size += len(block)
+    return blocks
 
 
 def output_name(name: str, ext: str) -> str:
@@ -282,8 +415,12 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         try:
-            if argv and argv[0] in SUBCOMMANDS:
+            if argv and argv[0] == "stages":
                 return cmd_stages(argv[1:])
+            if argv and argv[0] == "corpus":
+                from .corpus import main as corpus_main
+
+                return corpus_main(argv[1:])
             args = build_parser().parse_args(argv)
             check_outputs(args)
             pipeline = build_pipeline(args)

@@ -75,6 +75,31 @@ def resolve_chain(
     return [n for n in names if n not in skipped]
 
 
+def chain_spec(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    stages: Sequence[str] | None = None,
+    skip: Sequence[str] = (),
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """The chain (stage names) and per-stage options of a TOML config file, with explicit
+    arguments taking precedence over the file."""
+    merged: dict[str, dict[str, Any]] = {}
+    cfg_stages: Sequence[str] | None = None
+    cfg_skip: list[str] = []
+    if path is not None:
+        data = load_config(path)
+        cfg_stages = data.pop("stages", None)
+        cfg_skip = list(data.pop("skip", []))
+        for key, value in data.items():
+            if not isinstance(value, dict):
+                raise OptionError(f"config {path}: top-level key {key!r} is not a stage table")
+            merged[key] = dict(value)
+    for name, opts in (options or {}).items():
+        merged.setdefault(name, {}).update(opts)
+    return resolve_chain(stages or cfg_stages, list(skip) + cfg_skip), merged
+
+
 class Pipeline:
     """An ordered chain of stages.
 
@@ -128,20 +153,7 @@ class Pipeline:
         options: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> "Pipeline":
         """Build from a TOML file, then let explicit arguments override it."""
-        merged: dict[str, dict[str, Any]] = {}
-        cfg_stages: Sequence[str] | None = None
-        cfg_skip: list[str] = []
-        if path is not None:
-            data = load_config(path)
-            cfg_stages = data.pop("stages", None)
-            cfg_skip = list(data.pop("skip", []))
-            for key, value in data.items():
-                if not isinstance(value, dict):
-                    raise OptionError(f"config {path}: top-level key {key!r} is not a stage table")
-                merged[key] = dict(value)
-        for name, opts in (options or {}).items():
-            merged.setdefault(name, {}).update(opts)
-        chain = resolve_chain(stages or cfg_stages, list(skip) + cfg_skip)
+        chain, merged = chain_spec(path, stages=stages, skip=skip, options=options)
         return cls(chain, merged)
 
     @property
@@ -218,6 +230,12 @@ class Pipeline:
     def close(self) -> None:
         for stage in self.stages:
             stage.close()
+
+    def take_stats(self) -> list[StageStats]:
+        """The per-stage counters so far, resetting them (workers report per task)."""
+        taken = self.stats
+        self.stats = [StageStats(s.name) for s in self.stages]
+        return taken
 
     # -- reporting -------------------------------------------------------------------------
 

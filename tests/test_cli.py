@@ -8,14 +8,17 @@ import sys
 
 from conftest import FIXTURES, run_cli
 
-PAGE_GBK = (
+PAGE_GBK = (  # the title and lead repeated inside the page: dedup drops the second copy
     "首頁 | 新聞 | 時政 | 評論 | 專題 | 視頻\n"
+    "區委全會召開\n"
     "\u3000\u3000全會由區委常委會主持。區委書記王俊講話，強調要堅持穩中求進工作總基調。\n"
     "\u3000\u3000會議指出，一年來全區上下緊密團結，經濟社會發展取得新成績。\n"
+    "區委全會召開\n"
     "\u3000\u3000全會由區委常委會主持。區委書記王俊講話，強調要堅持穩中求進工作總基調。\n"
     "版權所有 重慶某某網 未經授權不得轉載\n"
 ).encode("gbk")
 PAGE_CLEAN = (
+    "区委全会召开\n"
     "全会由区委常委会主持。区委书记王俊讲话，强调要坚持稳中求进工作总基调。\n"
     "会议指出，一年来全区上下紧密团结，经济社会发展取得新成绩。\n"
 ).encode("utf-8")

@@ -1,139 +1,442 @@
-"""boilerplate: strip page chrome (menus, share bars, copyright footers, editor lines) line by line.
+"""boilerplate: strip page chrome (menus, breadcrumbs, share bars, bylines, footers) line by line.
 
 >>> from cleancorp.document import Document
->>> doc = Document("a", text="首页 | 新闻 | 视听 | 评论 | 专题\\n全会由区委常委会主持。\\n[责任编辑: 李辉]")
+>>> page = "首页 | 新闻 | 视听 | 评论 | 专题\\n全会由区委常委会主持，区委书记讲话。全会审议通过了决议。\\n[责任编辑: 李辉]"
+>>> doc = Document("a", text=page)
 >>> Boilerplate().apply(doc); doc.text
-'全会由区委常委会主持。'
+'全会由区委常委会主持，区委书记讲话。全会审议通过了决议。'
+>>> [(r.rule, r.text) for r in doc.log["boilerplate"].removed]
+[('nav-menu', '首页 | 新闻 | 视听 | 评论 | 专题'), ('editor', '[责任编辑: 李辉]')]
+>>> doc.metadata["boilerplate_meta"]
+{'editor': '李辉'}
+
+How a line is judged, in the order a reader would:
+
+1. Rules that are safe anywhere (a menu of chrome words, ``版权所有``, an ICP number, a bracketed
+   editor line) run on every line; a line with sentence punctuation skips every rule unless it
+   holds one of the data file's ``sentence_keywords`` (one precompiled regex), so body text
+   costs one or two regex scans per line.
+2. The page's *body* runs from the first to the last body paragraph (long, with sentence
+   punctuation, not removed in step 1). Lines before it (the head) and after it (the tail), and
+   the first and last ``edge_lines`` lines, meet the risky rules as well: a bare date, a short
+   ``来源:`` line, a contact line, the licence paragraphs of a footer. So does a line next to
+   removed chrome, so that a header block inside the page goes as a block.
+3. A "related articles" marker (``相关阅读``, ``新闻回顾``) in the second half or the tail of the
+   page takes the list of short headlines after it along.
+4. Corpus statistics: a short line without sentence punctuation in the head or tail that the run
+   has already seen in ``line_stats_min_docs`` distinct documents (default: ``min_docs`` of the
+   data file; 0 turns it off) is chrome (``line-stats``). The run is a
+   stream, so the documents before a line reaches the threshold keep it; to apply full-corpus
+   counts, run twice with ``line_stats=FILE``: the first run counts and saves the sketch, a run
+   that finds the file loads it and only reads it. Memory is the sketch's fixed size (8 MiB by
+   default, see ``cleancorp.linestats``). Long paragraphs repeated across documents are left to
+   dedup: only lines of at most ``line_stats.max_len`` characters are counted.
+
+Removed source, time, author and editor lines keep their values in
+``doc.metadata["boilerplate_meta"]`` (JSONL fields with ``--keep-meta``).
 """
 from __future__ import annotations
 
+import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 from ..document import Document
+from ..linestats import LineStats, line_key
 from ..registry import Stage, register
 
-_MENU_SPLIT = re.compile(r"\s*[|｜│¦]\s*|\s{2,}|\s*·\s*")
-_SENTENCE_END = re.compile("[。！？；!?;]")
+# Separators of menu items: bars, middle dots, slashes, arrows, colons after a label, spaces.
+_ITEM_SPLIT = re.compile(r"\s*[|｜│¦·•/>›»＞→【】\[\]]+\s*|\s+[-–—]+\s+|\s*[:：]\s*|\s+")
+_HAS_SEPARATOR = re.compile(r"[|｜│¦·•/>›»＞→]|\S\s+\S")
+_HARD_SEPARATOR = re.compile(r"[|｜│¦·•/>›»＞→]|\s[-–—]+\s|[:：]\S*\s")
+_SENTENCE_PUNCT = re.compile("[。！？；，!?;,]")
+_BRACKETS = "[]【】()（）<>《》\"'“”"
+_HEADLINE_END = re.compile(r"(\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?|\d{1,2}[-/]\d{1,2}|\.\.\.|…+|\[详细\]|详情>>?)$")
 
 
 @dataclass
 class Rule:
+    """One named rule of the data file (see the comments in ``boilerplate.toml``)."""
+
     name: str
-    patterns: list[re.Pattern[str]]
-    max_len: int
-    zone: str = "any"
-    meta: str = ""
     kind: str = "regex"
+    pattern: re.Pattern[str] | None = None
+    max_len: int = 200
+    zone: str = "any"
+    meta: bool = False
     min_items: int = 4
     max_item_len: int = 8
-
-    def matches(self, line: str) -> bool:
-        if len(line) > self.max_len:
-            return False
-        if self.kind == "menu":
-            return _is_menu(line, self.min_items, self.max_item_len)
-        return any(p.search(line) for p in self.patterns)
-
-
-def _is_menu(line: str, min_items: int, max_item_len: int) -> bool:
-    """Many short items between separators and no sentence punctuation: a navigation bar."""
-    if "|" not in line and "｜" not in line and "│" not in line and "·" not in line and "  " not in line:
-        return False
-    if _SENTENCE_END.search(line):
-        return False
-    items = [x for x in _MENU_SPLIT.split(line) if x]
-    if len(items) < min_items:
-        return False
-    words = [w for item in items for w in item.split()]
-    short = sum(1 for w in words if len(w) <= max_item_len)
-    return short >= 0.8 * len(words)
+    min_vocab: int = 2
 
 
 @dataclass
 class RuleSet:
+    """Everything the data file holds, compiled once."""
+
     rules: list[Rule]
-    edge_lines: int
+    vocab: frozenset[str]
+    headings: re.Pattern[str] | None
+    meta_fields: dict[str, re.Pattern[str]]
+    edge_lines: int = 3
+    body_min_len: int = 30
+    sentence_keywords: tuple[str, ...] = ()
+    stats: dict[str, int] = field(default_factory=dict)
+
+
+class RulesError(ValueError):
+    """A rules file that cannot be used; the message is one line."""
+
+
+def _compile(patterns: list[str], where: str) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    try:
+        return re.compile("|".join(f"(?:{p})" for p in patterns))
+    except re.error as exc:
+        raise RulesError(f"{where}: bad pattern: {exc}") from None
 
 
 def load_rules(path: str | None = None) -> RuleSet:
-    """Load rules from the package data file, or from ``path``."""
+    """Compile the rules of the package data file, or of ``path`` (which replaces it).
+
+    >>> rs = load_rules()
+    >>> [r.name for r in rs.rules][:3], "首页" in rs.vocab
+    (['breadcrumb', 'breadcrumb-path', 'share'], True)
+    """
     if path:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except OSError as exc:
+            raise RulesError(f"rules {path}: {exc.strerror or exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise RulesError(f"rules {path}: not valid TOML: {exc}") from None
     else:
         data = _packaged_rules()
+    where = f"rules {path}" if path else "built-in rules"
     rules = []
-    for entry in data.get("rule", []):
-        rules.append(
-            Rule(
-                name=entry["name"],
-                patterns=[re.compile(p) for p in entry.get("patterns", [])],
-                max_len=int(entry.get("max_len", 200)),
-                zone=entry.get("zone", "any"),
-                meta=entry.get("meta", ""),
-                kind=entry.get("kind", "regex"),
-                min_items=int(entry.get("min_items", 4)),
-                max_item_len=int(entry.get("max_item_len", 8)),
+    try:
+        for entry in data.get("rule", []):
+            if not isinstance(entry.get("patterns", []), list):
+                raise RulesError(f"{where}: rule {entry.get('name')!r}: patterns must be a list of strings")
+            kind = entry.get("kind", "regex")
+            if kind not in ("regex", "menu", "vocab", "related"):
+                raise RulesError(f"{where}: rule {entry.get('name')!r} has unknown kind {kind!r}")
+            zone = entry.get("zone", "any")
+            if zone not in ("any", "edge"):
+                raise RulesError(f"{where}: rule {entry.get('name')!r} has unknown zone {zone!r}")
+            rules.append(
+                Rule(
+                    name=str(entry["name"]),
+                    kind=kind,
+                    pattern=_compile(list(entry.get("patterns", [])), f"{where}, rule {entry['name']}"),
+                    max_len=int(entry.get("max_len", 200)),
+                    zone=zone,
+                    meta=bool(entry.get("meta", False)),
+                    min_items=int(entry.get("min_items", 4)),
+                    max_item_len=int(entry.get("max_item_len", 8)),
+                    min_vocab=int(entry.get("min_vocab", 2)),
+                )
             )
+        meta = {k: _compile([v], f"{where}, meta {k}") for k, v in data.get("meta", {}).items()}
+        stats = {k: int(v) for k, v in data.get("line_stats", {}).items()}
+        return RuleSet(
+            rules=rules,
+            vocab=frozenset(data.get("vocab", {}).get("chrome", [])),
+            headings=_compile(list(data.get("headings", {}).get("patterns", [])), f"{where}, headings"),
+            meta_fields={k: v for k, v in meta.items() if v is not None},
+            edge_lines=int(data.get("edge_lines", 3)),
+            body_min_len=int(data.get("body_min_len", 30)),
+            sentence_keywords=tuple(str(w) for w in data.get("sentence_keywords", [])),
+            stats=stats,
         )
-    return RuleSet(rules, int(data.get("edge_lines", 12)))
+    except KeyError as exc:
+        raise RulesError(f"{where}: a rule has no {exc.args[0]!r}") from None
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, RulesError):
+            raise
+        raise RulesError(f"{where}: {exc}") from None
 
 
 @lru_cache(maxsize=1)
-def _packaged_rules() -> dict:
+def _packaged_rules() -> dict[str, Any]:
     with resources.files("cleancorp.data").joinpath("boilerplate.toml").open("rb") as fh:
         return tomllib.load(fh)
 
 
+def menu_items(line: str) -> list[str]:
+    """The items of a line split at menu separators.
+
+    >>> menu_items("首页 | 新闻 原创 视听 | 问政 评论")
+    ['首页', '新闻', '原创', '视听', '问政', '评论']
+    """
+    return [x.strip(_BRACKETS) for x in _ITEM_SPLIT.split(line) if x.strip(_BRACKETS)]
+
+
+def is_menu(line: str, rule: Rule, vocab: frozenset[str], in_edge: bool) -> bool:
+    """Many short items between separators and no sentence punctuation: a navigation bar.
+
+    Mid-body the line must also hold ``rule.min_vocab`` known chrome words, so that a list of
+    names or a line of verse stays; at the edge, items parted by spaces alone need one chrome
+    word, so that a headline of parallel phrases stays.
+
+    >>> rule, vocab = Rule("nav-menu", kind="menu"), frozenset({"首页", "新闻"})
+    >>> is_menu("首页 | 新闻 原创 视听 | 问政 评论", rule, vocab, False)
+    True
+    >>> is_menu("张三 李四 王五 赵六", rule, vocab, False)
+    False
+    >>> is_menu("奋进新征程 建功新时代 谱写新篇章 展现新作为", rule, vocab, True)
+    False
+    """
+    if _SENTENCE_PUNCT.search(line) or not _HAS_SEPARATOR.search(line):
+        return False
+    items = menu_items(line)
+    if len(items) < rule.min_items:
+        return False
+    short = sum(1 for x in items if len(x) <= rule.max_item_len)
+    if short < 0.8 * len(items):
+        return False
+    known = sum(1 for x in items if x in vocab)
+    if not in_edge:
+        return known >= rule.min_vocab
+    return known >= 1 or _HARD_SEPARATOR.search(line) is not None
+
+
+def is_chrome_words(line: str, vocab: frozenset[str], in_edge: bool) -> bool:
+    """Every item of the line is a known chrome word; a single word only in the head or tail.
+
+    >>> v = frozenset({"打印", "关闭", "分享"})
+    >>> is_chrome_words("【打印】 【关闭】", v, False), is_chrome_words("分享", v, False)
+    (True, False)
+    """
+    items = menu_items(line)
+    if not items or any(x not in vocab for x in items):
+        return False
+    return in_edge or len(items) >= 2
+
+
 @register
 class Boilerplate(Stage):
-    """Remove page-chrome lines by named rules (data file `boilerplate.toml`, `--rules` overrides)."""
+    """Remove page-chrome lines by named rules and corpus line statistics (see the module doc)."""
 
     name = "boilerplate"
-    summary = "strip page chrome: menus, breadcrumbs, share bars, editor/source lines, copyright footers"
+    summary = "strip page chrome: menus, breadcrumbs, share bars, bylines, footers; corpus line statistics"
+    corpus_level = True
 
-    def __init__(self, rules: str = "") -> None:
-        self.ruleset = load_rules(rules or None)
-        # Lines longer than every rule's limit are body text: skip them without testing rules.
-        self.max_line_len = max((r.max_len for r in self.ruleset.rules), default=0)
+    def __init__(self, rules: str = "", line_stats: str = "", line_stats_min_docs: int = -1) -> None:
+        try:
+            self.ruleset = load_rules(rules or None)
+        except RulesError as exc:
+            raise ValueError(str(exc)) from None
+        rs = self.ruleset
+        self.any_rules = [r for r in rs.rules if r.zone == "any" and r.kind != "related"]
+        self.all_rules = [r for r in rs.rules if r.kind != "related"]
+        self.related = [r for r in rs.rules if r.kind == "related" and r.pattern is not None]
+        # Lines with sentence punctuation meet the rules only when they hold one of these words.
+        words = sorted(rs.sentence_keywords, key=len, reverse=True)
+        self.keywords = re.compile("|".join(map(re.escape, words))) if words else None
+        self.sentence_max = max((r.max_len for r in rs.rules if r.kind == "regex"), default=0)
+        self.stats_min_docs = rs.stats.get("min_docs", 0) if line_stats_min_docs < 0 else line_stats_min_docs
+        self.stats_max_len = rs.stats.get("max_len", 40)
+        # Counting lines across documents needs one stream in input order; without it the stage
+        # looks at one document at a time and may run in parallel workers.
+        self.corpus_level = self.stats_min_docs > 0
+        self.stats_path = line_stats
+        self.stats_frozen = False
+        self._stats: LineStats | None = None
+        if line_stats and os.path.exists(line_stats):
+            self._stats = LineStats.load(line_stats)
+            self.stats_frozen = True
+
+    # -- classification ---------------------------------------------------------------------
+
+    def _match(self, rules: list[Rule], line: str, in_edge: bool) -> Rule | None:
+        n = len(line)
+        rs = self.ruleset
+        heading = rs.headings is not None and rs.headings.search(line) is not None
+        for rule in rules:
+            if n > rule.max_len or (rule.zone == "edge" and not in_edge):
+                continue
+            if rule.kind == "regex":
+                if rule.pattern is not None and rule.pattern.search(line):
+                    return rule
+            elif heading:
+                continue
+            elif rule.kind == "menu":
+                if is_menu(line, rule, rs.vocab, in_edge):
+                    return rule
+            elif rule.kind == "vocab":
+                if is_chrome_words(line, rs.vocab, in_edge):
+                    return rule
+        return None
+
+    def classify(self, lines: list[str]) -> list[tuple[str, dict[str, Any]] | None]:
+        """Per line: None (kept) or (rule name, extra report fields) for a line to remove.
+
+        >>> stage = Boilerplate(line_stats_min_docs=0)
+        >>> body = "记者在首页看到，这次活动吸引了很多市民参加。分享会上，几位青年代表发了言。"
+        >>> [r and r[0] for r in stage.classify(["当前位置:首页 > 要闻", body, "2024-03-05", "关闭"])]
+        ['breadcrumb', None, 'source-time-edge', 'chrome-words']
+        """
+        stripped = [ln.strip() for ln in lines]
+        verdict: list[tuple[str, dict[str, Any]] | None] = [None] * len(lines)
+        nonblank = [i for i, s in enumerate(stripped) if s]
+        if not nonblank:
+            return verdict
+        # 1. rules that are safe anywhere. A long sentence that would be chrome at the edge
+        #    (a licence paragraph) is not taken as the start or end of the body.
+        rs = self.ruleset
+        body_lines = []
+        pending: dict[int, Rule | None] = {}  # edge rule of a line, None if it has none
+        later: list[int] = []  # short lines whose edge rules are tried only when needed
+        plain: set[int] = set()  # sentences no rule can match
+        keywords = self.keywords
+        for i in nonblank:
+            s = stripped[i]
+            sentence = _SENTENCE_PUNCT.search(s) is not None
+            if sentence and (len(s) > self.sentence_max or keywords is None or keywords.search(s) is None):
+                # A sentence without any word a chrome line with punctuation has: body text.
+                if len(s) >= rs.body_min_len:
+                    body_lines.append(i)
+                plain.add(i)
+                continue
+            rule = self._match(self.any_rules, s, False)
+            if rule is not None:
+                verdict[i] = (rule.name, {})
+            elif sentence and len(s) >= rs.body_min_len:
+                pending[i] = self._match(self.all_rules, s, True)
+                if pending[i] is None:
+                    body_lines.append(i)
+            else:
+                later.append(i)
+        # 2. the head and tail meet every rule
+        edge = rs.edge_lines
+        head_end = body_lines[0] if body_lines else len(lines)
+        tail_start = body_lines[-1] if body_lines else -1
+        if edge > 0:
+            head_end = max(head_end, nonblank[min(edge, len(nonblank)) - 1] + 1)
+            tail_start = min(tail_start, nonblank[max(0, len(nonblank) - edge)] - 1)
+        edge_idx = [
+            i for i in nonblank if (i < head_end or i > tail_start) and verdict[i] is None and i not in plain
+        ]
+        for i in edge_idx:
+            rule = pending.pop(i) if i in pending else self._match(self.all_rules, stripped[i], True)
+            if rule is not None:
+                verdict[i] = (rule.name, {})
+        # ... and so does a line next to removed chrome: a block of chrome inside the page
+        # (a second copy of the header between two copies of the article) goes as a block.
+        edge_set = set(edge_idx)
+        waiting = {i for i in later if i not in edge_set}
+        waiting.update(i for i, r in pending.items() if r is not None)
+        changed = bool(waiting)
+        while changed:
+            changed = False
+            for pos, i in enumerate(nonblank):
+                if i not in waiting:
+                    continue
+                before = nonblank[pos - 1] if pos else None
+                after = nonblank[pos + 1] if pos + 1 < len(nonblank) else None
+                if (before is not None and verdict[before]) or (after is not None and verdict[after]):
+                    waiting.discard(i)
+                    rule = pending.get(i) or self._match(self.all_rules, stripped[i], True)
+                    if rule is not None:
+                        verdict[i] = (rule.name, {})
+                        changed = True
+        # 3. "related articles" blocks in the second half of the page
+        if self.related:
+            self._related_blocks(stripped, nonblank, verdict, tail_start)
+        # 4. corpus statistics
+        if self.stats_min_docs > 0:
+            self._line_stats(stripped, edge_idx, verdict)
+        return verdict
+
+    def _related_blocks(self, stripped: list[str], nonblank: list[int], verdict: list, tail_start: int) -> None:
+        """A marker in the second half of the page or in its tail, and the headlines after it."""
+        half = len(nonblank) // 2
+        for pos, i in enumerate(nonblank):
+            if pos < half and i <= tail_start:
+                continue
+            s = stripped[i]
+            rule = next((r for r in self.related if len(s) <= r.max_len and r.pattern.search(s)), None)
+            if rule is None:
+                continue
+            verdict[i] = (rule.name, {})
+            for j in nonblank[pos + 1:]:
+                t = stripped[j]
+                if verdict[j] is not None:
+                    continue
+                headline = len(t) <= 40 and not re.search("[。！？]", t[:-1])
+                if not (headline or _HEADLINE_END.search(t)):
+                    break
+                verdict[j] = (rule.name, {})
+            return
+
+    def _line_stats(self, stripped: list[str], edge_idx: list[int], verdict: list) -> None:
+        rs = self.ruleset
+        cands = []
+        for i in edge_idx:
+            s = stripped[i]
+            if verdict[i] is not None or len(s) > self.stats_max_len or _SENTENCE_PUNCT.search(s):
+                continue
+            if rs.headings is not None and rs.headings.search(s):
+                continue
+            cands.append((i, line_key(s)))
+        if self._stats is None:
+            width = rs.stats.get("width", 1 << 20)
+            depth = rs.stats.get("depth", 4)
+            self._stats = LineStats(width, depth)
+        if not self.stats_frozen:
+            self._stats.add_document(k for _, k in cands)
+        for i, key in cands:
+            seen = self._stats.count(key)
+            if seen >= self.stats_min_docs:
+                verdict[i] = ("line-stats", {"documents": seen})
+
+    # -- the stage --------------------------------------------------------------------------
 
     def apply(self, doc: Document) -> None:
         text = doc.text or ""
-        lines = text.split("\n")
-        nonblank = [i for i, line in enumerate(lines) if line.strip()]
-        if not nonblank:
+        if not text:
             return
-        edge = self.ruleset.edge_lines
-        head_end = nonblank[min(edge, len(nonblank)) - 1]
-        tail_start = nonblank[max(0, len(nonblank) - edge)]
-        keep: list[str] = []
-        rec = None
-        limit = self.max_line_len
+        lines = text.split("\n")
+        verdict = self.classify(lines)
+        if not any(verdict):
+            return
+        rec = doc.record(self.name)
+        keep = []
+        meta_rules = {r.name for r in self.ruleset.rules if r.meta}
         for i, line in enumerate(lines):
-            stripped = line.strip()
-            if not stripped or len(stripped) > limit:
+            v = verdict[i]
+            if v is None:
                 keep.append(line)
                 continue
-            in_edge = i <= head_end or i >= tail_start
-            hit = None
-            for rule in self.ruleset.rules:
-                if rule.zone == "edge" and not in_edge:
-                    continue
-                if rule.matches(stripped):
-                    hit = rule
-                    break
-            if hit is None:
-                keep.append(line)
-                continue
-            if rec is None:
-                rec = doc.record(self.name)
-            rec.remove(stripped, hit.name, i + 1)
-            if hit.meta:
-                doc.metadata.setdefault("boilerplate_meta", {}).setdefault(hit.meta, stripped)
-        if rec is not None:
-            doc.text = "\n".join(keep)
-            rec.chars_changed += len(text) - len(doc.text)
+            rule, extra = v
+            s = line.strip()
+            rec.remove(s, rule, i + 1)
+            if "documents" in extra:
+                # The report says how often the run had seen a line the statistic removed.
+                rec.info.setdefault("line_stats_documents", {})[s] = extra["documents"]
+            if rule in meta_rules:
+                self._keep_meta(doc, s)
+        doc.text = "\n".join(keep)
+        rec.chars_changed += len(text) - len(doc.text)
+
+    def _keep_meta(self, doc: Document, line: str) -> None:
+        """Put the source, time, author and editor values of a removed line into metadata."""
+        found = doc.metadata.setdefault("boilerplate_meta", {})
+        for field_name, pattern in self.ruleset.meta_fields.items():
+            m = pattern.search(line)
+            if m and field_name not in found:
+                value = next((g for g in m.groups() if g), m.group(0)).strip()
+                if value:
+                    found[field_name] = value
+        if not found:
+            del doc.metadata["boilerplate_meta"]
+
+    def close(self) -> None:
+        if self.stats_path and not self.stats_frozen and self._stats is not None:
+            self._stats.save(self.stats_path)

@@ -1,0 +1,560 @@
+"""`make bench`: throughput (MB/s of input) and peak memory of cleancorp, beside a naive chain.
+
+    python -m bench.run                   # 50 MB corpus, 200 MB stdin document, 200k dedup docs
+    python -m bench.run --mb 5 --stream-mb 20 --dedup-docs 100000   # a quick look
+
+Rows: each default stage alone (over documents already prepared to its input), decode beside a
+bare ``bytes.decode('utf-8')`` loop, convert beside OpenCC's own ``t2s``, the default chain in one
+process and in one process per core, the real CLI (``cleancorp -o DIR files…``), the naive chain
+(charset-normalizer → ftfy.fix_text → OpenCC t2s) on a sample of the same corpus, one huge
+document streamed through stdin, and cross-document dedup on many short documents.
+The benchmark reports; it never fails on a number. Results: a table on stdout and
+``bench/results.json``.
+
+>>> format_mbps(12.3456)
+'12.3'
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from bench.corpus import ROOT, WORK, build_corpus, clean_paragraphs, load_manifest
+
+MB = 1024 * 1024
+
+#: Targets the project tracks (reported beside the numbers, never enforced).
+TARGET_CHAIN_MBPS = 20.0
+TARGET_CHAIN_VS_NAIVE = 25.0
+TARGET_DECODE_VS_UTF8 = 2.0
+TARGET_CONVERT_VS_OPENCC = 20.0
+
+
+def format_mbps(value: float) -> str:
+    """MB/s with one decimal (three significant digits for slow rows)."""
+    return f"{value:.1f}" if value >= 1 else f"{value:.3g}"
+
+
+def _maxrss_mb(usage: resource.struct_rusage) -> float:
+    # Linux reports ru_maxrss in KiB.
+    return round(usage.ru_maxrss / 1024, 1)
+
+
+def _own_peak_rss_mb() -> float:
+    """Peak RSS of this process since it started its program. Not ru_maxrss: Linux carries that
+    over from the parent across fork and exec, so a child of the (large) benchmark process would
+    report the parent's peak."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return _maxrss_mb(resource.getrusage(resource.RUSAGE_SELF))
+
+
+#: Runs a command and writes its peak RSS (KiB) to a file. Being a small fresh process, its
+#: child inherits no large ru_maxrss, so RUSAGE_CHILDREN is the command's own peak.
+PEAK_PROBE = """
+import resource, subprocess, sys
+code = subprocess.call(sys.argv[2:])
+with open(sys.argv[1], "w") as fh:
+    fh.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(code)
+"""
+
+
+def _probe(command: list[str], rss_file: Path, **popen: Any) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", PEAK_PROBE, str(rss_file), *command], **popen)
+
+
+def _probed_rss_mb(rss_file: Path) -> float:
+    try:
+        return round(int(rss_file.read_text()) / 1024, 1)
+    finally:
+        rss_file.unlink(missing_ok=True)
+
+
+def _row(label: str, nbytes: int, seconds: float, **extra: Any) -> dict[str, Any]:
+    seconds = max(seconds, 1e-9)
+    row = {"label": label, "bytes": nbytes, "seconds": round(seconds, 4), "mb_per_s": round(nbytes / MB / seconds, 3)}
+    row.update(extra)
+    return row
+
+
+# -- the corpus ----------------------------------------------------------------------------
+
+
+def load_pages(folder: Path) -> list[tuple[str, str, bytes]]:
+    """(file name, kind, bytes) of every page of a built corpus."""
+    manifest = load_manifest(folder)
+    return [(p["file"], p["kind"], (folder / p["file"]).read_bytes()) for p in manifest["pages"]]
+
+
+# -- in-process rows -----------------------------------------------------------------------
+
+
+def _warm(name: str, samples: list[str | bytes] = ()) -> None:
+    """Load what a stage loads lazily (tables, converters, models) on a throwaway instance, so
+    the timed run measures cleaning, not start-up. ``samples``: one document of each kind, so
+    tables loaded only for dirty text are loaded too."""
+    from cleancorp.document import Document
+    from cleancorp.registry import create_stage
+
+    stage = create_stage(name)
+    sample = "中國共產黨大渡口區委員會。\n首页 | 新闻\n全会充分肯定一年来的工作。"
+    for item in [sample, *samples]:
+        if stage.needs_bytes:
+            doc = Document("warm", raw=item if isinstance(item, bytes) else item.encode("utf-8"))
+        else:
+            doc = Document("warm", text=item if isinstance(item, str) else item.decode("utf-8", "replace"))
+        stage.apply(doc)
+
+
+def first_of_each_kind(kinds: list[str]) -> list[int]:
+    """Index of the first page of every kind.
+
+    >>> first_of_each_kind(["clean", "gbk", "clean", "mojibake"])
+    [0, 1, 3]
+    """
+    seen: dict[str, int] = {}
+    for i, kind in enumerate(kinds):
+        seen.setdefault(kind, i)
+    return sorted(seen.values())
+
+
+def stage_rows(pages: list[tuple[str, str, bytes]]) -> dict[str, dict[str, Any]]:
+    """Each default-chain stage alone: documents are prepared to the stage's input by the stages
+    before it (untimed); only ``stage.apply`` is timed. MB/s is of the corpus input bytes."""
+    from cleancorp.document import Document
+    from cleancorp.pipeline import DEFAULT_CHAIN
+    from cleancorp.registry import create_stage
+
+    total = sum(len(raw) for _, _, raw in pages)
+    rows: dict[str, dict[str, Any]] = {}
+    texts: list[str] | None = None
+    kinds = [kind for _, kind, _ in pages]
+    for name in DEFAULT_CHAIN:
+        warm_idx = first_of_each_kind(kinds)
+        _warm(name, [pages[i][2] for i in warm_idx] if texts is None else [texts[i] for i in warm_idx])
+        stage = create_stage(name)
+        if stage.needs_bytes:
+            docs = [Document(f, raw=raw) for f, _, raw in pages]
+        else:
+            assert texts is not None, "the chain starts with the decoder"
+            docs = [Document(f"d{i}", text=t) for i, t in enumerate(texts)]
+        apply = stage.apply
+        clock = time.perf_counter
+        t0 = clock()
+        for doc in docs:
+            apply(doc)
+        seconds = clock() - t0
+        kept = [d for d in docs if d.dropped is None]
+        kinds = [kind for kind, d in zip(kinds, docs) if d.dropped is None]
+        changed = sum(1 for d in docs if d.log.get(name) is not None and not d.log[name].is_empty())
+        rows[f"stage:{name}"] = _row(f"{name} alone", total, seconds, docs=len(docs), docs_touched=changed)
+        texts = [d.text or "" for d in kept]
+        del docs, kept
+    return rows
+
+
+def decode_vs_utf8(pages: list[tuple[str, str, bytes]], repeats: int = 3) -> dict[str, Any]:
+    """The decode stage on the clean UTF-8 pages beside a bare ``bytes.decode('utf-8')`` loop
+    over the same documents (best of ``repeats``). ratio = stage time / bare time."""
+    from cleancorp.document import Document
+    from cleancorp.registry import create_stage
+
+    raws = [raw for _, kind, raw in pages if kind != "gbk" and kind != "big5-traditional"]
+    total = sum(map(len, raws))
+    _warm("decode", raws[:1])
+    clock = time.perf_counter
+    best_stage = best_bare = float("inf")
+    for _ in range(repeats):
+        stage = create_stage("decode")
+        docs = [Document("d", raw=raw) for raw in raws]
+        t0 = clock()
+        for doc in docs:
+            stage.apply(doc)
+        best_stage = min(best_stage, clock() - t0)
+        t0 = clock()
+        for raw in raws:
+            raw.decode("utf-8")
+        best_bare = min(best_bare, clock() - t0)
+    ratio = best_stage / max(best_bare, 1e-9)
+    return _row(
+        "decode vs bare utf-8", total, best_stage, ratio=round(ratio, 2), ratio_means="stage time / bytes.decode time",
+        target=f"<= {TARGET_DECODE_VS_UTF8:g}x", bare_mb_per_s=round(total / MB / max(best_bare, 1e-9), 1),
+    )
+
+
+def convert_vs_opencc(pages: list[tuple[str, str, bytes]], max_mb: float) -> dict[str, Any]:
+    """The convert stage beside opencc-python-reimplemented's ``OpenCC('t2s').convert`` on the
+    same traditional pages (up to ``max_mb`` of them). ratio = stage MB/s / OpenCC MB/s."""
+    from opencc import OpenCC
+
+    from cleancorp.document import Document
+    from cleancorp.registry import create_stage
+    from cleancorp.stages.decode import decode_bytes
+
+    texts: list[str] = []
+    size = 0
+    for _, kind, raw in pages:
+        if kind in ("traditional", "big5-traditional"):
+            text = decode_bytes(raw)[0] or ""
+            texts.append(text)
+            size += len(text.encode("utf-8"))
+            if size >= max_mb * MB:
+                break
+    _warm("convert", texts[:1])
+    stage = create_stage("convert")
+    docs = [Document("t", text=t) for t in texts]
+    clock = time.perf_counter
+    t0 = clock()
+    for doc in docs:
+        stage.apply(doc)
+    stage_seconds = clock() - t0
+    reference = OpenCC("t2s")
+    t0 = clock()
+    for text in texts:
+        reference.convert(text)
+    ref_seconds = clock() - t0
+    ratio = ref_seconds / max(stage_seconds, 1e-9)
+    return _row(
+        "convert vs OpenCC t2s", size, stage_seconds, ratio=round(ratio, 1), ratio_means="stage MB/s / OpenCC MB/s",
+        target=f">= {TARGET_CONVERT_VS_OPENCC:g}x", opencc_mb_per_s=round(size / MB / max(ref_seconds, 1e-9), 3),
+        docs=len(texts),
+    )
+
+
+def naive_chain(pages: list[tuple[str, str, bytes]], max_mb: float) -> dict[str, Any]:
+    """charset-normalizer → ftfy.fix_text (defaults) → OpenCC('t2s').convert on an evenly spread
+    sample of the corpus (about ``max_mb``), as the design's packages give it."""
+    import charset_normalizer
+    import ftfy
+    from opencc import OpenCC
+
+    total = sum(len(raw) for _, _, raw in pages)
+    step = max(1, int(total / (max_mb * MB)))
+    sample = [raw for _, _, raw in pages[::step]]
+    converter = OpenCC("t2s")
+    clock = time.perf_counter
+    t0 = clock()
+    for raw in sample:
+        best = charset_normalizer.from_bytes(raw).best()
+        text = str(best) if best is not None else raw.decode("utf-8", "replace")
+        converter.convert(ftfy.fix_text(text))
+    seconds = clock() - t0
+    return _row("naive chain", sum(map(len, sample)), seconds, docs=len(sample))
+
+
+# -- rows in child processes (peak RSS of their own) ----------------------------------------
+
+
+def _chain_worker(folder: str, files: list[str], warm_files: list[str], barrier: Any, results: Any) -> None:
+    """Run the default chain over ``files``, after every worker is ready; time only processing
+    (lazily loaded tables are loaded first, on ``warm_files`` through a throwaway pipeline)."""
+    from cleancorp.pipeline import Pipeline
+
+    warm = Pipeline()
+    for name in warm_files:
+        warm.process((Path(folder) / name).read_bytes())
+    pipeline = Pipeline()
+    barrier.wait()
+    clock = time.perf_counter
+    seconds = 0.0
+    nbytes = kept = 0
+    for name in files:
+        with open(os.path.join(folder, name), "rb") as fh:
+            raw = fh.read()
+        t0 = clock()
+        doc = pipeline.process(raw)
+        seconds += clock() - t0
+        nbytes += len(raw)
+        kept += doc.dropped is None
+    pipeline.close()
+    results.put({"bytes": nbytes, "seconds": seconds, "kept": kept, "docs": len(files), "peak_rss_mb": _own_peak_rss_mb()})
+
+
+def _collect(procs: list[Any], results: Any) -> list[dict[str, Any]]:
+    """One result per child; a child that died without one is an error, not a hang."""
+    import queue
+
+    got: list[dict[str, Any]] = []
+    while len(got) < len(procs):
+        try:
+            got.append(results.get(timeout=1))
+        except queue.Empty:
+            dead = [p for p in procs if p.exitcode not in (None, 0)]
+            if dead or all(p.exitcode is not None for p in procs) and results.empty():
+                for p in procs:
+                    p.kill()
+                raise RuntimeError(f"a benchmark process failed (exit code {dead[0].exitcode if dead else 0})")
+    for p in procs:
+        p.join()
+    return got
+
+
+def chain_processes(folder: Path, files: list[str], workers: int, warm_files: list[str] = ()) -> dict[str, Any]:
+    """The default chain through ``Pipeline.process`` on raw bytes, in ``workers`` fresh
+    processes over interleaved shards; MB/s = all bytes / the slowest worker's time."""
+    ctx = mp.get_context("spawn")
+    barrier = ctx.Barrier(workers)
+    results = ctx.Queue()
+    shards = [files[i::workers] for i in range(workers)]
+    procs = [ctx.Process(target=_chain_worker, args=(str(folder), shard, list(warm_files) or shard[:1], barrier, results)) for shard in shards]
+    for p in procs:
+        p.start()
+    got = _collect(procs, results)
+    nbytes = sum(g["bytes"] for g in got)
+    seconds = max(g["seconds"] for g in got)
+    label = "default chain, 1 process" if workers == 1 else f"default chain, {workers} processes"
+    return _row(
+        label, nbytes, seconds, workers=workers, docs=sum(g["docs"] for g in got), kept=sum(g["kept"] for g in got),
+        peak_rss_mb=max(g["peak_rss_mb"] for g in got),
+    )
+
+
+def cli_end_to_end(folder: Path, files: list[str], work: Path) -> dict[str, Any]:
+    """`cleancorp -q -o DIR files…` as a user runs it: start-up, reading, writing included."""
+    out = work / "cli-out"
+    shutil.rmtree(out, ignore_errors=True)
+    nbytes = sum((folder / f).stat().st_size for f in files)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    rss_file = work / "cli.rss"
+    t0 = time.perf_counter()
+    proc = _probe([sys.executable, "-m", "cleancorp", "-q", "-o", str(out), *files], rss_file,
+                  cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, err_bytes = proc.communicate()
+    code = proc.returncode
+    seconds = time.perf_counter() - t0
+    err = err_bytes.decode("utf-8", "replace")
+    written = len(os.listdir(out)) if out.is_dir() else 0
+    shutil.rmtree(out, ignore_errors=True)
+    return _row("CLI end-to-end (-o DIR)", nbytes, seconds, exit_code=code, files_in=len(files),
+                files_out=written, peak_rss_mb=_probed_rss_mb(rss_file), stderr_tail=err[-300:])
+
+
+def stream_document(total_mb: float, work: Path, *options: str) -> dict[str, Any]:
+    """One document of ``total_mb`` MB generated on the fly and piped through `cleancorp` on
+    stdin (with ``options``); the output is counted and discarded. Reports MB/s and the
+    child's peak RSS."""
+    paras = clean_paragraphs()
+    target = int(total_mb * MB)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    work.mkdir(parents=True, exist_ok=True)
+    rss_file = work / "stream.rss"
+    t0 = time.perf_counter()
+    proc = _probe([sys.executable, "-m", "cleancorp", "-q", *options], rss_file, cwd=ROOT, env=env,
+                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    counted = {"out": 0, "err": b""}
+
+    def drain_out() -> None:
+        assert proc.stdout is not None
+        while chunk := proc.stdout.read(1 << 20):
+            counted["out"] += len(chunk)
+
+    def drain_err() -> None:
+        assert proc.stderr is not None
+        counted["err"] = proc.stderr.read()
+
+    threads = [threading.Thread(target=drain_out), threading.Thread(target=drain_err)]
+    for t in threads:
+        t.start()
+    sent = 0
+    number = 0
+    assert proc.stdin is not None
+    try:
+        while sent < target:
+            # Paragraphs numbered so that the document does not repeat itself.
+            block = []
+            for _ in range(200):
+                para = paras[number % len(paras)]
+                block.append(f"{para}（{number}）\n")
+                number += 1
+            data = "".join(block).encode("utf-8")[: target - sent]
+            proc.stdin.write(data)
+            sent += len(data)
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    for t in threads:
+        t.join()
+    code = proc.wait()
+    seconds = time.perf_counter() - t0
+    label = f"{total_mb:g} MB document via stdin" + (f" ({' '.join(options)})" if options else "")
+    return _row(label, sent, seconds, exit_code=code, bytes_out=counted["out"],
+                peak_rss_mb=_probed_rss_mb(rss_file), stderr_tail=counted["err"].decode("utf-8", "replace")[-300:])
+
+
+def _resident_bytes() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _dedup_worker(count: int, results: Any) -> None:
+    """Cross-document dedup over ``count`` short generated documents (one in ten repeats an
+    earlier one); reports time of ``apply`` and resident bytes gained per document."""
+    import gc
+    import random
+
+    from cleancorp.document import Document
+    from cleancorp.registry import create_stage
+
+    paras = [p for p in clean_paragraphs() if len(p) >= 12]
+    rng = random.Random(7)
+    stage = create_stage("dedup")
+    _warm("dedup")
+    gc.collect()
+    before = _resident_bytes()
+    clock = time.perf_counter
+    seconds = 0.0
+    nbytes = dropped = 0
+    batch = 10_000
+    for start in range(0, count, batch):
+        texts = []
+        for n in range(start, min(count, start + batch)):
+            k = rng.randrange(n) if n and n % 10 == 0 else n
+            texts.append(f"{paras[k % len(paras)][:40]}（编号{k}）")
+        docs = [Document(f"d{start + i}", text=t) for i, t in enumerate(texts)]
+        nbytes += sum(len(t.encode("utf-8")) for t in texts)
+        t0 = clock()
+        for doc in docs:
+            stage.apply(doc)
+        seconds += clock() - t0
+        dropped += sum(1 for d in docs if d.dropped is not None)
+        del docs, texts
+    gc.collect()
+    grown = _resident_bytes() - before
+    results.put({"bytes": nbytes, "seconds": seconds, "dropped": dropped, "bytes_per_doc": round(grown / count, 1),
+                 "peak_rss_mb": _own_peak_rss_mb()})
+
+
+def dedup_many(count: int) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    results = ctx.Queue()
+    proc = ctx.Process(target=_dedup_worker, args=(count, results))
+    proc.start()
+    got = _collect([proc], results)[0]
+    return _row(f"dedup, {count:,} short docs", got["bytes"], got["seconds"], docs=count, dropped=got["dropped"],
+                bytes_per_doc=got["bytes_per_doc"], peak_rss_mb=got["peak_rss_mb"])
+
+
+# -- the whole run --------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    return {"cpu_count": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine()}
+
+
+def run(mb: float = 50, seed: int = 1, workers: int | None = None, naive_mb: float = 3, convert_ref_mb: float = 0.5,
+        stream_mb: float = 200, dedup_docs: int = 200_000, work: Path = WORK,
+        progress: Callable[[str], None] = lambda msg: None) -> dict[str, Any]:
+    """Measure every row; return the results dict that ``bench/results.json`` holds."""
+    workers = workers or os.cpu_count() or 1
+    started = time.perf_counter()
+    progress(f"corpus: {mb:g} MB (seed {seed}) in {work}")
+    folder = build_corpus(mb, seed, work)
+    pages = load_pages(folder)
+    files = [f for f, _, _ in pages]
+    kinds: dict[str, int] = {}
+    for _, kind, _ in pages:
+        kinds[kind] = kinds.get(kind, 0) + 1
+    rows: dict[str, dict[str, Any]] = {}
+    progress("stages alone")
+    rows.update(stage_rows(pages))
+    progress("decode vs bare utf-8")
+    rows["decode_vs_utf8"] = decode_vs_utf8(pages)
+    progress("convert vs OpenCC")
+    rows["convert_vs_opencc"] = convert_vs_opencc(pages, convert_ref_mb)
+    progress("default chain, 1 process")
+    warm_files = [files[i] for i in first_of_each_kind([kind for _, kind, _ in pages])]
+    rows["chain_1"] = chain_processes(folder, files, 1, warm_files)
+    progress(f"default chain, {workers} processes")
+    rows["chain_all"] = chain_processes(folder, files, workers, warm_files)
+    progress("CLI end-to-end")
+    rows["cli"] = cli_end_to_end(folder, files, work)
+    progress("naive chain")
+    rows["naive"] = naive_chain(pages, naive_mb)
+    del pages
+    ratio = rows["chain_1"]["mb_per_s"] / max(rows["naive"]["mb_per_s"], 1e-9)
+    rows["chain_1"].update(ratio=round(ratio, 1), ratio_means="chain MB/s / naive MB/s",
+                           target=f">= {TARGET_CHAIN_MBPS:g} MB/s and >= {TARGET_CHAIN_VS_NAIVE:g}x naive")
+    rows["chain_all"]["ratio"] = round(rows["chain_all"]["mb_per_s"] / max(rows["naive"]["mb_per_s"], 1e-9), 1)
+    rows["chain_all"]["ratio_means"] = "chain MB/s / naive MB/s (one process)"
+    if stream_mb:
+        progress(f"{stream_mb:g} MB document via stdin")
+        rows["stream"] = stream_document(stream_mb, work)
+        rows["stream_small_buffer"] = stream_document(stream_mb, work, "--max-doc-mb", "4")
+    if dedup_docs:
+        progress(f"dedup on {dedup_docs:,} documents")
+        rows["dedup_many"] = dedup_many(dedup_docs)
+    return {
+        "machine": machine(),
+        "corpus": {"mb": mb, "seed": seed, "bytes": load_manifest(folder)["bytes"], "pages": len(files), "kinds": kinds,
+                   "shared_corpus_used": (ROOT.parent / "shared" / "corpora" / "zh-clean").is_dir()},
+        "rows": rows,
+        "seconds_total": round(time.perf_counter() - started, 1),
+    }
+
+
+def format_table(results: dict[str, Any]) -> str:
+    """The rows as a fixed-width table: MB/s, ratio (with its target), peak RSS."""
+    head = ("row", "MB/s", "ratio", "target", "peak RSS", "notes")
+    lines = [head]
+    for key, row in results["rows"].items():
+        ratio = f"{row['ratio']:g}x" if "ratio" in row else ""
+        rss = f"{row['peak_rss_mb']:.0f} MB" if "peak_rss_mb" in row else "-"
+        notes = []
+        if "bare_mb_per_s" in row:
+            notes.append(f"bare utf-8 {row['bare_mb_per_s']:g} MB/s")
+        if "opencc_mb_per_s" in row:
+            notes.append(f"OpenCC {row['opencc_mb_per_s']:g} MB/s")
+        if "bytes_per_doc" in row:
+            notes.append(f"{row['bytes_per_doc']:g} B/doc")
+        if "exit_code" in row and row["exit_code"]:
+            notes.append(f"exit {row['exit_code']}")
+        notes.append(f"{row['bytes'] / MB:.1f} MB in {row['seconds']:.2f}s")
+        lines.append((row["label"], format_mbps(row["mb_per_s"]), ratio, row.get("target", ""), rss, "; ".join(notes)))
+    widths = [max(len(r[i]) for r in lines) for i in range(len(head))]
+    out = ["  ".join(c.rjust(w) if i in (1, 2, 4) else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+           for r in lines]
+    m = results["machine"]
+    out.insert(0, f"machine: {m['cpu_count']} cores, Python {m['python']}; corpus {results['corpus']['bytes'] / MB:.1f} MB, "
+                  f"{results['corpus']['pages']} pages")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.run", description="Throughput and memory of cleancorp.")
+    p.add_argument("--mb", type=float, default=50, help="size of the generated corpus (default 50)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--workers", type=int, default=0, help="processes for the all-cores row (default: cpu count)")
+    p.add_argument("--naive-mb", type=float, default=3, help="sample size for the naive chain (default 3)")
+    p.add_argument("--convert-ref-mb", type=float, default=0.5, help="traditional text for convert vs OpenCC")
+    p.add_argument("--stream-mb", type=float, default=200, help="size of the stdin document (0: skip)")
+    p.add_argument("--dedup-docs", type=int, default=200_000, help="short documents for the dedup row (default 200000; 0: skip)")
+    p.add_argument("--work", type=Path, default=WORK, help="cache folder for the corpus (default bench/work)")
+    p.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
+    args = p.parse_args(argv)
+    results = run(args.mb, args.seed, args.workers or None, args.naive_mb, args.convert_ref_mb, args.stream_mb,
+                  args.dedup_docs, args.work, progress=lambda msg: print(f"... {msg}", file=sys.stderr, flush=True))
+    table = format_table(results)
+    print(table)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"written: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,679 @@
+"""Families 2 and 3, CJK mojibake: text decoded with the wrong double-byte or single-byte codec.
+
+Family 2 — UTF-8 read as GBK/GB18030 or Big5. Every three UTF-8 bytes of a Chinese character
+become one and a half rare characters: ``重庆日报`` reads ``閲嶅簡鏃ユ姤``. Re-encoding the span
+with the codec that misread it gives back the UTF-8 bytes. Browsers and lenient decoders lose a
+byte wherever a pair was invalid and show U+FFFD (or, after another lossy save, ``?``) instead;
+each such mark stands for one lost byte, and the lost byte is reconstructed by trying every
+value that makes valid UTF-8 and keeping the character the character model likes best between
+its neighbours. A reconstruction is kept only when garbling it again gives exactly the span seen.
+Text garbled twice (``UTF-8 → GBK → UTF-8 → GBK``) is reversed twice.
+
+Family 3 — GBK/GB18030 or Big5 read as Latin-1 or cp1252: every Chinese character becomes two
+Latin-1 letters or symbols (``ÖØÇìÈÕ±¨``, Big5 ``¤¤¤å``). Re-encoding with Latin-1/cp1252 gives
+the double-byte text back.
+
+A reversal replaces a span only when it is strict (or its losses are reconstructed as above) and
+the character model scores the result clearly better than the span as it stands (``MARGIN``
+nats per character, family 2) or, for family 3 where the garble is Latin letters the model is
+neutral about, reads like ordinary Chinese (``FLOOR_LATIN``). Clean text — simplified,
+traditional, rare words, names — stays as it is: its characters do not re-encode into valid
+UTF-8 or double-byte text, or when by chance they do, the result reads worse than the original.
+
+>>> fix_cjk_mojibake("记者 閲嶅簡鏃ユ姤 报道：鍙戝竷鏃堕棿 2024")
+'记者 重庆日报 报道：发布时间 2024'
+>>> fix_cjk_mojibake("ÖØÇìÈÕ±¨ 2024 ¤¤¤å")
+'重庆日报 2024 中文'
+>>> fix_cjk_mojibake("涓\\ufffd鍗庝汉姘戝叡鍜屽浗瀹\\ufffd娉\\ufffd")
+'中华人民共和国宪法'
+"""
+from __future__ import annotations
+
+import codecs
+import itertools
+import re
+from functools import lru_cache
+from typing import NamedTuple
+
+from ..document import StageRecord
+
+FIX_NAME = "cjk_mojibake"
+
+#: How much better (mean natural-log probability per character) a family-2 repair must score.
+MARGIN = 2.5
+#: The lowest mean score any repair may have (ordinary Chinese scores about -4 to -7).
+FLOOR = -9.0
+#: Family 3 replaces Latin letters the model has no opinion about: the result must read like
+#: ordinary Chinese on its own.
+FLOOR_LATIN = -8.5
+#: Longest span (in garbled characters) decoded in one piece; longer garbles go in pieces.
+MAX_SPAN = 300
+#: A span with lost bytes shorter than this (in garbled characters) must garble back exactly.
+VERIFY_BELOW = 8
+#: Candidates (the most frequent first) compared for one character with lost bytes.
+MAX_CANDIDATES = 96
+#: Characters decoded at first from each start; clean text fails to decode well within it.
+SHORT_WINDOW = 12
+#: Candidate characters the reconstruction of lost bytes may try in one line, in all: at least
+#: this many, or so many per character of the line (bounded work on pathological lines).
+CANDIDATE_BUDGET = 200_000
+CANDIDATES_PER_CHAR = 30
+
+#: Codecs that misread UTF-8 (family 2), in the order tried.
+MISREAD_UTF8 = ("gb18030", "big5")
+#: Misreadings whose lost bytes are rebuilt. A Big5 decoder loses most of the bytes of UTF-8
+#: (almost every pair is invalid), too many to rebuild with confidence: only strict reversals.
+REBUILD_LOST = ("gb18030",)
+#: Decoders whose lossy output a reconstruction must reproduce, per misreading codec.
+LOSSY_DECODERS = {"gb18030": ("gbk", "gb18030", "cp936"), "big5": ("big5", "cp950")}
+#: Double-byte codecs whose bytes were misread as Latin-1/cp1252 (family 3).
+MISREAD_LEGACY = ("gb18030", "big5")
+
+_HOLE_CHARS = "\ufffd?"
+_CP1252_HIGH = "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"
+_LATIN_BYTE = {ch: ch.encode("cp1252")[0] for ch in _CP1252_HIGH}
+_LATIN_BYTE.update({chr(b): b for b in range(0x100) if chr(b) not in _LATIN_BYTE})
+
+
+def _pair_chars(codec: str, leads: range, trails: range) -> str:
+    """The characters ``codec`` reads from every byte pair with a lead in ``leads`` and a trail
+    in ``trails`` (private-use ones left out), sorted."""
+    chars: set[str] = set()
+    for lead in leads:
+        for trail in trails:
+            try:
+                ch = bytes((lead, trail)).decode(codec)
+            except UnicodeDecodeError:
+                continue
+            if len(ch) == 1 and not "\ue000" <= ch <= "\uf8ff":
+                chars.add(ch)
+    return "".join(sorted(chars))
+
+
+# What family-2 garble is made of. A CJK character is three UTF-8 bytes (lead E2–EF, then two
+# continuation bytes 80–BF), so a garbled span starts with a pair (lead, continuation) — a
+# *start* character — followed by a pair whose first byte is a continuation byte, or by the
+# mark of a lost byte.
+_STARTS = {codec: _pair_chars(codec, range(0xE2, 0xF0), range(0x80, 0xC0)) for codec in MISREAD_UTF8}
+_SECONDS = "".join(sorted(set().union(*(_pair_chars(c, range(0x80, 0xC0), range(0x40, 0xFF)) for c in MISREAD_UTF8))))
+_START_SETS = {codec: frozenset(chars) for codec, chars in _STARTS.items()}
+
+
+def _char_class(chars: str) -> str:
+    """A regex character class for a sorted set of characters, as ranges.
+
+    >>> _char_class("abcx")
+    '[a-cx]'
+    """
+    parts: list[str] = []
+    codes = [ord(c) for c in chars]
+    i = 0
+    while i < len(codes):
+        j = i
+        while j + 1 < len(codes) and codes[j + 1] == codes[j] + 1:
+            j += 1
+        lo, hi = re.escape(chr(codes[i])), re.escape(chr(codes[j]))
+        parts.append(lo if i == j else f"{lo}-{hi}")
+        i = j + 1
+    return "[" + "".join(parts) + "]"
+
+
+_START_CLASS = _char_class("".join(sorted(set("".join(_STARTS.values())))))
+_GARBLE2 = f"{_START_CLASS}(?:{_char_class(_SECONDS)}|[\ufffd?])|\ufffd"
+# Latin-1 letters and symbols, cp1252 punctuation, and the C1 controls a Latin-1 decoder (or a
+# browser, for the five bytes cp1252 leaves undefined) makes of bytes 80–9F.
+_LATIN_HIGH = "[\u0080-\u00ff" + re.escape(_CP1252_HIGH) + "]"
+_GARBLE3 = f"{_LATIN_HIGH}[\u00a1-\u00ff\\x40-\\x7e]"
+#: Anything either family could act on: a family-2 start character followed by a continuation
+#: pair or a lost byte, a U+FFFD, or two Latin-1 letters/symbols in a row (``ÖØ``, Big5 ``¤@``).
+PRECHECK = re.compile(f"{_GARBLE2}|{_GARBLE3}")
+_FAMILY2_HINT = re.compile(_GARBLE2)
+_FAMILY3_HINT = re.compile(_GARBLE3)
+# Runs of characters a garble can be made of: non-ASCII, non-space; `?` inside or at the edge of
+# such a run may stand for a lost byte.
+_RUN2 = re.compile(r"\?{0,3}(?:(?:[^\x00-\x7f\s]|\u3000)\?{0,3})+")  # U+3000 is GBK A1A1
+_RUN3 = re.compile(f"(?:{_LATIN_HIGH}[\\x21-\\x7e]?)+")
+
+
+def _model():
+    from .. import charmodel
+
+    return charmodel.load()
+
+
+from ..charmodel import LINE_END  # noqa: E402  (the model's end-of-paragraph mark)
+
+
+class Reading(NamedTuple):
+    """A repaired span: ``text`` replaces ``line[start:end]``; ``how`` names the codecs."""
+
+    start: int
+    end: int
+    text: str
+    how: str
+    new: float
+    old: float
+
+
+@lru_cache(maxsize=65536)
+def _encode_char(ch: str, codec: str) -> bytes | None:
+    """The bytes a misreading codec made ``ch`` from, or None when it cannot have.
+
+    >>> _encode_char("閲", "gb18030"), _encode_char("€", "gb18030"), _encode_char("a", "gb18030")
+    (b'\\xe9\\x87', b'\\x80', None)
+    """
+    if ch == "\u20ac" and codec == "gb18030":
+        return b"\x80"  # Windows code page 936 shows a stray 0x80 byte as the euro sign
+    try:
+        data = ch.encode(codec)
+    except UnicodeEncodeError:
+        return None
+    return data if len(data) == 2 else None
+
+
+@lru_cache(maxsize=None)
+def _lost_fits(value: int, following: int | None) -> bool:
+    """Whether a misreading decoder would have lost ``value`` followed by ``following``: it
+    starts no valid pair with it (GBK or GB18030, whichever misread the page).
+
+    >>> _lost_fits(0xAD, 0xE5), _lost_fits(0xB8, 0xAD)
+    (True, False)
+    """
+    if following is None:
+        return True
+    pair = bytes((value, following))
+    for codec in ("gbk", "gb18030"):
+        try:
+            pair.decode(codec)
+        except UnicodeDecodeError:
+            return True
+    return False
+
+
+#: A lost byte (None) stands alone: the decoder could not pair it with the byte after it. A
+#: lenient decoder that drops a whole invalid pair loses two bytes for one mark:
+PAIR_FIRST, PAIR_SECOND = 256, 257
+_LOST = (None, PAIR_FIRST, PAIR_SECOND)
+
+
+def _structure_ok(data: list[int | None], need: int) -> tuple[bool, int]:
+    """Walk bytes (lost ones fit anything) as UTF-8 structure: (still valid?, continuation bytes
+    still needed at the end)."""
+    for b in data:
+        if b is None or b >= 256:
+            need = need - 1 if need else 2  # a lost lead byte: most likely a CJK character
+            continue
+        if need:
+            if not 0x80 <= b <= 0xBF:
+                return False, need
+            need -= 1
+        else:
+            length = _utf8_length(b)
+            if not length:
+                return False, need
+            need = length - 1
+    return True, need
+
+
+def expand_holes(tokens: list[int | None]) -> tuple[list[int | None], list[int]]:
+    """Decide how many bytes each lost-byte mark (None) stands for — one, or two when a lenient
+    decoder dropped a whole invalid pair — by which keeps the UTF-8 structure valid up to the
+    next mark. Returns the bytes (marks expanded to None, or PAIR_FIRST and PAIR_SECOND) and,
+    per token, its offset in them.
+
+    >>> data = list("是的".encode())           # E6 98 AF E7 9A 84: the pair AF E7 was dropped
+    >>> expand_holes(data[:2] + [None] + data[4:])[0][:4]
+    [230, 152, 256, 257]
+    >>> expand_holes(list("中".encode())[:2] + [None])[0]
+    [228, 184, None]
+    """
+    if None not in tokens:
+        return list(tokens), list(range(len(tokens) + 1))
+    out: list[int | None] = []
+    offsets: list[int] = []
+    need = 0
+    n = len(tokens)
+    for k, tok in enumerate(tokens):
+        offsets.append(len(out))
+        if tok is not None:
+            out.append(tok)
+            _, need = _structure_ok([tok], need)
+            continue
+        nxt = k + 1
+        while nxt < n and tokens[nxt] is not None and nxt - k <= 9:
+            nxt += 1
+        ahead = tokens[k + 1 : nxt]
+        if _structure_ok([None] + ahead, need)[0] or not _structure_ok([None, None] + ahead, need)[0]:
+            out.append(None)
+            _, need = _structure_ok([None], need)
+        else:
+            out += [PAIR_FIRST, PAIR_SECOND]
+            _, need = _structure_ok([None, None], need)
+    offsets.append(len(out))
+    return out, offsets
+
+
+@lru_cache(maxsize=4096)
+def _completions(pattern: tuple[int | None, ...], after: int | None = None) -> tuple[str, ...]:
+    """Characters whose UTF-8 bytes fit ``pattern`` (None for a lost byte, PAIR_FIRST and
+    PAIR_SECOND for a lost pair), most likely first. ``after`` is the byte that follows the
+    character in the garbled stream (None if unknown or lost): a single lost byte must be one
+    the misreading decoder could not pair with the byte after it, a lost pair one it could not
+    read.
+
+    >>> _completions((0xE4, 0xB8, None))[:3]
+    ('一', '不', '中')
+    >>> _completions((0xE4, 0xB8, None), 0xE5)[:3]
+    ('一', '中', '个')
+    """
+    model = _model()
+    ranges: list[range] = []
+    for k, b in enumerate(pattern):
+        if b not in _LOST:
+            ranges.append(range(b, b + 1))
+        else:
+            ranges.append(range(0xE2, 0xF0) if k == 0 else range(0x80, 0xC0))
+    checks = [k for k, b in enumerate(pattern) if b is None or b == PAIR_FIRST and k + 1 < len(pattern)]
+    out: list[str] = []
+    for combo in itertools.product(*ranges):
+        if not all(_lost_fits(combo[k], combo[k + 1] if k + 1 < len(combo) else after) for k in checks):
+            continue
+        try:
+            ch = bytes(combo).decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if ch in model.chars:
+            out.append(ch)
+    out.sort(key=lambda c: -model.logp(c))
+    return tuple(out)
+
+
+def _utf8_length(lead: int) -> int:
+    if lead < 0x80:
+        return 1
+    if 0xC2 <= lead <= 0xDF:
+        return 2
+    if 0xE0 <= lead <= 0xEF:
+        return 3
+    if 0xF0 <= lead <= 0xF4:
+        return 4
+    return 0
+
+
+class _Budget:
+    def __init__(self, amount: int) -> None:
+        self.left = amount
+
+
+def decode_utf8_with_holes(data: list[int | None], budget: _Budget) -> list[tuple[int, list[tuple[str, ...]]]]:
+    """Decode bytes as UTF-8 as far as they are valid, a lost byte (None) standing for any byte
+    that fits. Returns, after each decoded character, the byte offset reached and the
+    characters so far (several candidates where lost bytes made a character ambiguous).
+
+    >>> [(n, "".join(c[0] for c in chars)) for n, chars in decode_utf8_with_holes(list("中a".encode()), _Budget(9))]
+    [(3, '中'), (4, '中a')]
+    """
+    out: list[tuple[int, list[tuple[str, ...]]]] = []
+    chars: list[tuple[str, ...]] = []
+    i = 0
+    n = len(data)
+    while i < n:
+        lead = data[i]
+        length = 3 if lead in _LOST else _utf8_length(lead)
+        if not length or i + length > n:
+            break
+        seq = data[i : i + length]
+        lost = sum(1 for b in seq if b in _LOST)
+        if lost:
+            if lost > 2:
+                break
+            if any(b not in _LOST and not 0x80 <= b <= 0xBF for b in seq[1:]):
+                break
+            after = data[i + length] if i + length < n else None
+            cands = _completions(tuple(seq), after if after not in _LOST else None)
+            if not cands and seq[-1] in _LOST:
+                cands = _completions(tuple(seq), None)  # the garble may end here
+            budget.left -= len(cands)
+            if not cands or budget.left < 0:
+                break
+        else:
+            try:
+                cands = (bytes(seq).decode("utf-8"),)
+            except UnicodeDecodeError:
+                break
+        chars.append(cands)
+        i += length
+        if seq[-1] in _LOST:
+            # The garble may end right after this character: then the lost byte had no byte
+            # after it in the garbled stream, and any value fits.
+            loose = _completions(tuple(seq), None)
+            out.append((i, chars[:-1] + [cands + tuple(c for c in loose if c not in cands)]))
+        else:
+            out.append((i, list(chars)))
+    return out
+
+
+def _choose(model, before: str, cands: list[tuple[str, ...]], after: str) -> str:
+    """Pick one character per position: each ambiguous one by its fit between its neighbours
+    (the end of the line counts as a neighbour). Two passes, so that two ambiguous neighbours
+    settle on each other.
+
+    >>> m = _model()
+    >>> _choose(m, "", [("中",), ("华",), ("人",), ("民",), ("共",), ("和",), ("国",), ("定", "宪"), ("法",)], "")
+    '中华人民共和国宪法'
+    """
+    picked = [c[0] for c in cands]
+    for _ in range(2):
+        for k, options in enumerate(cands):
+            if len(options) == 1:
+                continue
+            prev = picked[k - 1] if k else before[-1:]
+            nxt = picked[k + 1] if k + 1 < len(picked) else (after[:1] or LINE_END)
+
+            def fit(ch: str) -> float:
+                s = model.pair_logp(prev, ch) if prev and prev >= "\u2000" else model.logp(ch)
+                if nxt == LINE_END or nxt >= "\u2000" and not nxt.isspace():
+                    s += model.pair_logp(ch, nxt)
+                return s
+
+            picked[k] = max(options[:MAX_CANDIDATES], key=fit)
+    return "".join(picked)
+
+
+def _drop_invalid_pair(exc: UnicodeError) -> tuple[str, int]:
+    """Decoding error handler that behaves like a browser's GBK decoder: an invalid pair whose
+    second byte is not ASCII becomes one U+FFFD for both bytes."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    data, start = exc.object, exc.start
+    width = 2 if start + 1 < len(data) and data[start] >= 0x81 and data[start + 1] >= 0x80 else 1
+    return "\ufffd", start + width
+
+
+codecs.register_error("cleancorp-drop-pair", _drop_invalid_pair)
+
+
+def _garbles(text: str, codec: str) -> set[str]:
+    """What the lenient decoders that misread UTF-8 as ``codec`` make of ``text``.
+
+    >>> "鏄\\ufffd殑" in _garbles("是的", "gb18030")  # the pair AF E7 dropped whole
+    True
+    """
+    data = text.encode("utf-8")
+    return {data.decode(dec, errors) for dec in LOSSY_DECODERS[codec] for errors in ("replace", "cleancorp-drop-pair")}
+
+
+def reverse_utf8_misread(span: str, codec: str) -> str | None:
+    """Strictly undo one round of UTF-8 read as ``codec`` on a whole span (no lost bytes).
+
+    >>> reverse_utf8_misread("閲嶅簡鏃ユ姤", "gb18030")
+    '重庆日报'
+    """
+    try:
+        return span.encode(codec).decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return None
+
+
+def _scored(text: str) -> bool:
+    return any(ch >= "\u2000" and not ch.isspace() for ch in text)
+
+
+def _whole_run(line: str, rs: int, re_: int, codec: str, model, depth: int) -> Reading | None:
+    """The common case first, at the codec's speed: a whole run that reverses strictly."""
+    run = line[rs:re_]
+    text = reverse_utf8_misread(run, codec)
+    if text is None or text == run:
+        return None
+    before, after = line[max(0, rs - 1) : rs], line[re_ : re_ + 1]
+    how = f"UTF-8 read as {codec}"
+    if depth == 0 and _FAMILY2_HINT.search(text):
+        deeper = fix_spans(text, model, _Budget(CANDIDATE_BUDGET), depth + 1)
+        if deeper != text and model.score(deeper) > model.score(text):
+            text, how = deeper, how + ", twice"
+    old = model.score(before + run + after)
+    new = model.score(before + text + after)
+    if new >= FLOOR and new - old >= MARGIN and _scored(text):
+        return Reading(rs, re_, text, how, new, old)
+    return None
+
+
+def _window(run: str, i: int, size: int, codec: str, rebuild: bool) -> tuple[list[int | None], dict[int, int]]:
+    """The bytes of ``run[i:i + size]`` as the misreading codec had them (lost-byte marks
+    expanded, 0xFF for a character no garble contains), and a map from the byte offset of each
+    character boundary to the number of characters before it."""
+    piece = run[i : i + size]
+    tokens: list[int | None] = []
+    widths: list[int] = []
+    for ch in piece:
+        if ch in _HOLE_CHARS:
+            tokens.append(None if rebuild else 0xFF)
+            widths.append(1)
+            continue
+        b = _encode_char(ch, codec)
+        tokens.extend(b if b is not None else b"\xff")
+        widths.append(len(b) if b is not None else 1)
+    data, token_offsets = expand_holes(tokens)
+    boundary: dict[int, int] = {}
+    k = 0
+    for n, w in enumerate(widths):
+        if n:
+            boundary[token_offsets[k]] = n
+        k += w
+    boundary[len(data)] = len(piece)
+    return data, boundary
+
+
+def _best_in_run(line: str, rs: int, re_: int, codec: str, model, budget: _Budget, depth: int) -> list[Reading]:
+    """Family 2 inside one run of non-ASCII characters ``line[rs:re_]``."""
+    run = line[rs:re_]
+    whole = _whole_run(line, rs, re_, codec, model, depth)
+    if whole is not None:
+        return [whole]
+    rebuild = codec in REBUILD_LOST
+    found: list[Reading] = []
+    starts_here = _START_SETS[codec]
+    i = 0
+    while i < len(run) and budget.left > 0:  # a line that used its budget keeps the rest as is
+        ch = run[i]
+        if ch not in starts_here and (not rebuild or ch not in _HOLE_CHARS or i + 1 >= len(run) or run[i + 1] in _HOLE_CHARS):
+            # A garble starts with a start character, or one lost byte before one: jump to the
+            # next place the family-2 pattern matches.
+            m = _FAMILY2_HINT.search(run, i + 1)
+            i = m.start() if m else len(run)
+            continue
+        # Clean text stops decoding within a few characters: look at a short window first and
+        # widen it only when the decoding runs to its end.
+        for size in (SHORT_WINDOW, MAX_SPAN):
+            data, boundary = _window(run, i, size, codec, rebuild)
+            steps = decode_utf8_with_holes(data, budget)
+            if size == MAX_SPAN or i + size >= len(run) or not steps or steps[-1][0] < len(data) - 8:
+                break
+        best_end = None
+        for off, chars in reversed(steps):
+            j = boundary.get(off)
+            if j is None:
+                continue
+            j += i
+            if not any(len(c[0].encode()) >= 3 for c in chars):
+                continue
+            last = chars[-1][0]
+            if "\u0080" <= last < "\u0800" and len(chars) > 1:
+                continue  # a clean character after the garble read as a Latin letter
+            best_end = (j, chars)
+            break
+        if best_end is None:
+            i += 1
+            continue
+        j, chars = best_end
+        s, e = rs + i, rs + j
+        before, after = line[max(0, s - 1) : s], line[e : e + 1]
+        text = _choose(model, before, chars, after)
+        span = line[s:e]
+        has_holes = any(c in _HOLE_CHARS for c in span)
+        if has_holes:
+            seen = span.replace("?", "\ufffd")
+            if seen not in {g.replace("?", "\ufffd") for g in _garbles(text, codec)}:
+                # Garbling the guess again does not give the span back: some lost byte was
+                # guessed wrong. A short span may then be clean text that decoded by chance;
+                # a long one is garble for sure and the guess is still the best reading.
+                if e - s < VERIFY_BELOW:
+                    i += 1
+                    continue
+                has_holes = "guessed"
+        how = f"UTF-8 read as {codec}"
+        if depth == 0 and _FAMILY2_HINT.search(text):
+            # Garbled twice: the first reversal is itself a garble.
+            deeper = fix_spans(text, model, budget, depth + 1)
+            if deeper != text and model.score(deeper) > model.score(text):
+                text, how = deeper, how + ", twice"
+        old = model.score(before + span.replace("?", "").replace("\ufffd", "") + after)
+        new = model.score(before + text + after)
+        if new >= FLOOR and new - old >= MARGIN and _scored(text):
+            note = {True: " (lost bytes rebuilt)", "guessed": " (lost bytes guessed)"}.get(has_holes, "")
+            found.append(Reading(s, e, text, how + note, new, old))
+            i = j
+        else:
+            i = j if j - i >= 8 else i + 1  # a long valid stretch the model rejects: skip it whole
+    return found
+
+
+def _legacy_in_run(line: str, rs: int, re_: int, model) -> list[Reading]:
+    """Family 3 inside one run of Latin-1/cp1252 characters ``line[rs:re_]``."""
+    run = line[rs:re_]
+    data = bytes(_LATIN_BYTE.get(ch, 0x3F) for ch in run)
+    best: Reading | None = None
+    for codec in MISREAD_LEGACY:
+        # How far the bytes decode strictly, ending between two characters.
+        decoder = codecs.getincrementaldecoder(codec)()
+        end = 0
+        try:
+            for k, b in enumerate(data):
+                decoder.decode(bytes((b,)))
+                if not decoder.getstate()[0]:
+                    end = k + 1
+        except UnicodeDecodeError:
+            pass
+        # Keep only the aligned part, then drop the ASCII both sides share at the end.
+        aligned = data[:end].decode(codec, "replace")
+        span = run[:end]
+        while aligned and span and aligned[-1] == span[-1] and aligned[-1] < "\x80":
+            aligned, span = aligned[:-1], span[:-1]
+        han = [c for c in aligned if "\u3400" <= c <= "\u9fff"]
+        if not han and _cjk_punctuation_only(aligned, line, rs, rs + len(span)):
+            han = list(aligned)  # `12.45%¡¢` is `12.45%、`: punctuation alone, judged below
+        if len(han) <= 2 and (_latin_letter(line[rs - 1 : rs]) or _latin_letter(line[rs + len(span) : rs + len(span) + 1])):
+            continue  # part of a Latin word (`HÄ±rsÄ±zÄ±` is Turkish in UTF-8 read as cp1252)
+        if not han or "\ufffd" in aligned:
+            continue
+        if len(han) == 1 and not _lone_char_fits(line, rs, rs + len(span), han[0], model):
+            continue
+        if any("\ue000" <= c <= "\uf8ff" or c < "\x20" for c in aligned):
+            continue
+        new = model.score(aligned)
+        old = model.score(span)
+        if new < FLOOR_LATIN or (old and new - old < MARGIN):
+            continue
+        if best is None or new > best.new:
+            best = Reading(rs, rs + len(span), aligned, f"{codec} read as Latin-1/cp1252", new, old)
+    return [best] if best else []
+
+
+_CJK_PUNCTUATION = re.compile("[\u3001-\u3003\u3008-\u3011\u2014\u2018\u2019\u201c\u201d\u2026\uff01-\uff0f\uff1a-\uff20]+")
+
+
+def _cjk_punctuation_only(text: str, line: str, start: int, end: int) -> bool:
+    """Chinese punctuation alone (``¡¢`` → ``、``): taken when there are two marks or more, or
+    one that does not touch a Latin letter.
+
+    >>> _cjk_punctuation_only("》。”", "Lilies¡·¡£¡±", 6, 12), _cjk_punctuation_only("、", "ab¡¢", 2, 4)
+    (True, False)
+    """
+    if not _CJK_PUNCTUATION.fullmatch(text):
+        return False
+    return len(text) >= 2 or not (_latin_letter(line[start - 1 : start]) or _latin_letter(line[end : end + 1]))
+
+
+def _latin_letter(ch: str) -> bool:
+    return bool(ch) and ch.isalpha() and ch < "\u0250"
+
+
+def _lone_char_fits(line: str, start: int, end: int, han: str, model) -> bool:
+    """A single character garbled into two Latin letters (``2021Äê11月``) is taken back only
+    when it is an everyday character and the letters do not sit inside a Latin word."""
+    before = line[start - 1 : start]
+    after = line[end : end + 1]
+    return model.is_common(han) and not _latin_letter(before) and not _latin_letter(after)
+
+
+def fix_spans(line: str, model, budget: _Budget, depth: int = 0) -> str:
+    """Apply every family-2 and family-3 repair found in ``line`` (no recording)."""
+    return _apply(line, _readings(line, model, budget, depth))
+
+
+def _readings(line: str, model, budget: _Budget, depth: int) -> list[Reading]:
+    readings: list[Reading] = []
+    if _FAMILY2_HINT.search(line):
+        for m in _RUN2.finditer(line):
+            if not _FAMILY2_HINT.search(m.group()):
+                continue
+            best: list[Reading] = []
+            for codec in MISREAD_UTF8:
+                got = _best_in_run(line, m.start(), m.end(), codec, model, budget, depth)
+                if sum(r.end - r.start for r in got) > sum(r.end - r.start for r in best):
+                    best = got
+            readings += best
+    if _FAMILY3_HINT.search(line):
+        for m in _RUN3.finditer(line):
+            if _FAMILY3_HINT.search(m.group()):
+                readings += _legacy_in_run(line, m.start(), m.end(), model)
+    readings.sort()
+    out: list[Reading] = []
+    for r in readings:
+        if not out or r.start >= out[-1].end:
+            out.append(r)
+    return out
+
+
+def _apply(line: str, readings: list[Reading]) -> str:
+    if not readings:
+        return line
+    parts: list[str] = []
+    pos = 0
+    for r in readings:
+        parts.append(line[pos : r.start])
+        parts.append(r.text)
+        pos = r.end
+    parts.append(line[pos:])
+    return "".join(parts)
+
+
+def has_legacy_as_latin(line: str) -> bool:
+    """Whether ``line`` holds GBK/Big5 bytes shown as Latin-1/cp1252 letters (family 3).
+
+    >>> has_legacy_as_latin("ÖØÇìÈÕ±¨"), has_legacy_as_latin("Café Müller")
+    (True, False)
+    """
+    if not _FAMILY3_HINT.search(line):
+        return False
+    model = _model()
+    return any(_legacy_in_run(line, m.start(), m.end(), model) for m in _RUN3.finditer(line))
+
+
+def fix_cjk_mojibake(line: str, record: StageRecord | None = None) -> str:
+    """Undo UTF-8 read as GBK/Big5 and GBK/Big5 read as Latin-1/cp1252 in one line.
+
+    >>> fix_cjk_mojibake("銆婂浗瀹躲€嬫姤閬擄細浠婂ぉ")
+    '《国家》报道：今天'
+    >>> fix_cjk_mojibake("中華人民共和國憲法，鍋鍋")
+    '中華人民共和國憲法，鍋鍋'
+    """
+    if not PRECHECK.search(line):
+        return line
+    model = _model()
+    budget = _Budget(max(CANDIDATE_BUDGET, CANDIDATES_PER_CHAR * len(line)))
+    readings = _readings(line, model, budget, 0)
+    if record is not None:
+        for r in readings:
+            record.change(FIX_NAME, line[r.start : r.end], r.text, detail=f"{r.how}: score {r.new:.2f} vs {r.old:.2f}")
+    return _apply(line, readings)

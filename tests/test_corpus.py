@@ -1,0 +1,174 @@
+"""`cleancorp corpus IN OUT`: tree in, mirrored tree out, report, -j invariance, resume."""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import FIXTURES, run_cli
+
+BODY = [ln for ln in (FIXTURES / "clean" / "gov-work-reports.txt").read_text(encoding="utf-8").split("\n") if len(ln) > 40]
+
+
+def page(i: int, n: int = 3) -> str:
+    paras = [BODY[(i * n + k) % len(BODY)] for k in range(n)]
+    return "首页 | 新闻 | 时政 | 评论 | 专题 | 视频\n" + "\n".join(paras) + "\n版权所有 某某网 未经授权不得转载\n"
+
+
+def make_tree(root: Path) -> None:
+    (root / "a" / "b").mkdir(parents=True)
+    (root / "z").mkdir()
+    (root / "a" / "one.txt").write_bytes(page(1).encode("gbk"))
+    (root / "a" / "b" / "two.txt").write_bytes(page(2).encode("utf-8"))
+    (root / "z" / "copy-of-one.txt").write_bytes(page(1).encode("utf-8"))  # duplicate: dropped
+    (root / "a" / "three.txt.gz").write_bytes(gzip.compress(page(3).encode("gb18030")))
+    (root / "a" / "blob.bin").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    rows = [
+        {"id": "r1", "text": page(4), "url": "http://x/1"},
+        {"id": "r2", "text": page(2)},  # duplicate of a/b/two.txt
+        {"id": "r3", "text": ""},
+    ]
+    (root / "shard.jsonl").write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n{broken\n", encoding="utf-8"
+    )
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    out = {}
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and p.name != "summary.json" and p.name != "checkpoint.pickle":
+            out[str(p.relative_to(root))] = p.read_bytes()
+    return out
+
+
+def test_corpus_mirrors_tree_reports_everything(tmp_path):
+    src = tmp_path / "in"
+    make_tree(src)
+    before = tree(src)
+    out = tmp_path / "out"
+    r = run_cli("corpus", str(src), str(out), "-j", "2")
+    assert r.returncode == 1  # one rejected input (binary) and one broken JSON line
+    assert tree(src) == before  # inputs untouched
+    files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and "_cleancorp" not in p.parts)
+    assert files == ["a/b/two.txt", "a/one.txt", "a/three.txt", "shard.jsonl"]
+    assert (out / "a" / "one.txt").read_text(encoding="utf-8") == "\n".join(BODY[3:6]) + "\n"
+    shard = [json.loads(x) for x in (out / "shard.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [x["id"] for x in shard] == ["r1"] and shard[0]["url"] == "http://x/1"
+    report = [json.loads(x) for x in (out / "_cleancorp" / "report.jsonl").read_text(encoding="utf-8").splitlines()]
+    by_id = {x["id"]: x for x in report}
+    # every document that went in is accounted for
+    assert len(report) == 9
+    assert by_id["z/copy-of-one.txt"]["drop_reason"] == "duplicate"
+    assert by_id["z/copy-of-one.txt"]["stages"]["dedup"]["duplicate_of"] == "a/one.txt"
+    assert by_id["r2"]["drop_reason"] == "duplicate"
+    assert by_id["r3"]["drop_reason"] == "empty"
+    assert by_id["a/blob.bin"]["rejected"] and "binary" in by_id["a/blob.bin"]["drop_reason"]
+    assert by_id["shard.jsonl:4"]["rejected"]
+    assert by_id["a/one.txt"]["stages"]["decode"]["encoding"] == "gb18030"
+    summary = json.loads((out / "_cleancorp" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["docs_in"] == 9 and summary["docs_kept"] == 4
+    assert set(summary["rejected"]) == {"a/blob.bin", "shard.jsonl:4"}
+    assert summary["dropped"]["duplicate"] == 2
+    assert [s["stage"] for s in summary["stages"]] == ["decode", "repair", "convert", "normalize", "boilerplate", "dedup"]
+    err = r.stderr.decode()
+    assert "a/blob.bin: binary input" in err and "documents: 9 in, 4 kept" in err
+    assert "Traceback" not in err
+
+
+def test_output_identical_for_any_jobs(tmp_path):
+    src = tmp_path / "in"
+    for i in range(40):
+        d = src / f"d{i % 3}"
+        d.mkdir(parents=True, exist_ok=True)
+        # every fifth page repeats an earlier one: which copy is kept must not depend on -j
+        (d / f"p{i:03d}.txt").write_text(page(i // 5 * 5 if i % 5 == 4 else i), encoding="utf-8")
+    trees = []
+    for jobs in ("1", "2", "3"):
+        out = tmp_path / f"out{jobs}"
+        r = run_cli("corpus", str(src), str(out), "-j", jobs, "-q")
+        assert r.returncode == 0, r.stderr
+        trees.append(tree(out))
+    assert trees[0] == trees[1] == trees[2]
+    assert len([k for k in trees[0] if not k.startswith("_cleancorp")]) < 40
+
+
+def test_out_inside_in_and_missing_in_are_usage_errors(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.txt").write_text("正文。", encoding="utf-8")
+    r = run_cli("corpus", str(src), str(src / "out"))
+    assert r.returncode == 2 and b"inside IN" in r.stderr
+    r = run_cli("corpus", str(src), str(src))
+    assert r.returncode == 2
+    r = run_cli("corpus", str(tmp_path / "nope"), str(tmp_path / "o"))
+    assert r.returncode == 2 and b"no such file" in r.stderr
+
+
+def test_files_from_and_glob(tmp_path):
+    src = tmp_path / "in"
+    make_tree(src)
+    listing = tmp_path / "list.txt"
+    listing.write_text("a/one.txt\na/b/two.txt\n", encoding="utf-8")
+    out = tmp_path / "o1"
+    r = run_cli("corpus", str(src), str(out), "--files-from", str(listing), "-q")
+    assert r.returncode == 0, r.stderr
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*.txt")) == ["a/b/two.txt", "a/one.txt"]
+    out = tmp_path / "o2"
+    r = run_cli("corpus", str(src / "a" / "*.txt"), str(out), "-q")
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in out.glob("*.txt")) == ["one.txt"]
+
+
+def test_resume_after_kill_gives_the_same_tree(tmp_path):
+    src = tmp_path / "in"
+    for i in range(600):
+        d = src / f"d{i % 7}"
+        d.mkdir(parents=True, exist_ok=True)
+        text = page(i // 3 * 3 if i % 3 == 2 else i, n=6)  # a third are duplicates
+        (d / f"p{i:04d}.txt").write_bytes(text.encode("gbk" if i % 4 == 0 else "utf-8"))
+    whole = tmp_path / "whole"
+    r = run_cli("corpus", str(src), str(whole), "-j", "2", "-q")
+    assert r.returncode == 0, r.stderr
+
+    killed = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "cleancorp", "corpus", str(src), str(killed), "-j", "2", "-q", "--checkpoint-seconds", "0"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    manifest = killed / "_cleancorp" / "manifest.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if manifest.exists() and manifest.read_bytes().count(b"\n") >= 150:
+            break
+        if proc.poll() is not None:
+            break
+        time.sleep(0.005)
+    assert proc.poll() is None, "the run finished before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = manifest.read_bytes().count(b"\n")
+    assert 0 < done_before < 600
+
+    r = run_cli("corpus", str(src), str(killed), "-j", "2", "-q")
+    assert r.returncode == 0, r.stderr
+    assert tree(killed) == tree(whole)
+    a = json.loads((whole / "_cleancorp" / "summary.json").read_text(encoding="utf-8"))
+    b = json.loads((killed / "_cleancorp" / "summary.json").read_text(encoding="utf-8"))
+    for key in ("docs_in", "docs_kept", "dropped", "rejected", "bytes_in", "bytes_out"):
+        assert a[key] == b[key], key
+    # no temporary files anywhere
+    assert not [p for p in killed.rglob(".cleancorp-*")]
+
+
+def test_resume_refuses_other_options(tmp_path):
+    src = tmp_path / "in"
+    make_tree(src)
+    out = tmp_path / "out"
+    run_cli("corpus", str(src), str(out), "-q")
+    r = run_cli("corpus", str(src), str(out), "-q", "--convert", "none")
+    assert r.returncode == 2 and b"--restart" in r.stderr
+    r = run_cli("corpus", str(src), str(out), "-q", "--convert", "none", "--restart")
+    assert r.returncode == 1  # the binary input and the broken line, as before

@@ -1,0 +1,352 @@
+"""The dedup stage: repeated runs inside a page, exact and near duplicates across documents."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cleancorp import Pipeline, minhash
+from cleancorp.document import Document
+from cleancorp.registry import OptionError, create_stage
+from cleancorp.stages.dedup import Dedup
+from conftest import FIXTURES, ROOT
+
+BODY = [
+    "全会充分肯定一年来全区贯彻落实党的二十大精神和市委全会部署取得的成绩，认为全区上下坚持稳中求进工作总基调，经济社会发展呈现稳中有进、进中提质的良好态势。",
+    "全会强调，",
+    "做好明年工作，要坚持以高质量发展统揽全局，完整、准确、全面贯彻新发展理念，加快构建现代化产业体系，持续增进民生福祉，推动各项事业再上新台阶。",
+    "全会强调，",
+    "要毫不动摇坚持党的全面领导，深入推进全面从严治党，以钉钉子精神抓好各项任务落实，确保市委决策部署在全区落地见效，奋力谱写新篇章。",
+]
+TITLE = "中共大渡口区委召开全会"
+
+
+def apply(text: str, **opts) -> Document:
+    doc = Document("t", text=text)
+    Dedup(**opts).apply(doc)
+    return doc
+
+
+# -- inside one document -----------------------------------------------------------------------
+
+def test_second_copy_inside_chrome_is_dropped_exactly():
+    page = "\n".join([TITLE, "2023-12-25 来源：区融媒体中心", *BODY, "分享到", "", TITLE, "来源：区融媒体中心", ""]
+                     + [x for p in BODY for x in (p, "")])
+    doc = apply(page)
+    # the source line is not a repeat (chrome is the boilerplate stage's business); blank lines
+    # left doubled by the removal go too
+    assert doc.text == "\n".join([TITLE, "2023-12-25 来源：区融媒体中心", *BODY, "分享到", "", "来源：区融媒体中心", ""])
+    removed = doc.log["dedup"].removed
+    assert [r.line_no for r in removed] == [10, 13, 15, 17, 19, 21]
+    assert [r.rule for r in removed][2:] == [f"repeat-of-line-{n}" for n in (4, 5, 6, 7)]
+    # each removed line names the line it repeats; the repeated title is part of the run
+    assert removed[0].text == TITLE and removed[0].rule == "repeat-of-line-1"
+    assert removed[1].rule == "repeat-of-line-3"
+
+
+def test_repeat_in_other_width_whitespace_and_script_counts():
+    copy = [BODY[0].replace("，", ",").replace("。", "."), "全会強調,", "做好明年工作, 要坚持以高质量发展统揽全局，完整、準確、全面貫徹新發展理念，加快構建現代化產業體系，持續增進民生福祉，推動各項事業再上新台階。",
+            "全会强调，", "　" + BODY[4]]
+    doc = apply("\n".join(BODY + ["相关新闻"] + copy))
+    assert doc.text == "\n".join(BODY + ["相关新闻"])
+
+
+def test_title_and_lead_repeated_before_the_body():
+    lead = BODY[0]
+    doc = apply("\n".join([TITLE, lead, "分享", TITLE, "来源：新华网", *BODY]))
+    assert doc.text == "\n".join([TITLE, lead, "分享", "来源：新华网", *BODY[1:]])
+
+
+def test_short_repeats_and_formula_sentences_stay():
+    law = [
+        "第一百二十条 组织、领导恐怖活动组织的，处十年以上有期徒刑或者无期徒刑，并处没收财产。",
+        "单位犯前款罪的，对单位判处罚金，并对其直接负责的主管人员和其他直接责任人员，依照前款的规定处罚。",
+        "第一百二十一条 以暴力、胁迫或者其他方法劫持航空器的，处十年以上有期徒刑或者无期徒刑。",
+        "单位犯前款罪的，对单位判处罚金，并对其直接负责的主管人员和其他直接责任人员，依照前款的规定处罚。",
+    ]
+    text = "\n".join(BODY + law)
+    assert apply(text).text == text
+
+
+def test_a_dateline_prefixed_repeat_of_the_lead_is_part_of_the_copy():
+    copy = ["本报讯（记者 王敏）" + BODY[0]] + BODY[1:]
+    doc = apply("\n".join(BODY + ["上一篇：无", TITLE] + copy))
+    assert doc.text == "\n".join(BODY + ["上一篇：无", TITLE])  # the title was not in the first copy
+
+
+def test_min_chars_decides_how_long_a_repeated_run_must_be():
+    text = "\n".join([BODY[2], "中间的一段话，与上下文无关，只是分隔。", BODY[2]])
+    assert apply(text).text == text  # 64 key characters: below the default
+    assert apply(text, min_chars=40).text == "\n".join(text.split("\n")[:2])
+
+
+def test_page_b_keeps_every_body_paragraph_once(shared):
+    raw = (shared / "samples" / "page-b.txt").read_bytes()
+    pipeline = Pipeline()
+    doc = pipeline.process(raw)
+    lines = [ln for ln in doc.text.split("\n") if ln.strip()]
+    keys = [minhash.comparison_key(ln).tobytes() for ln in lines]
+    long = [k for k in keys if len(k) // 4 >= 40]
+    assert len(long) == len(set(long)) > 100
+    assert sum("重庆日报讯" in ln for ln in lines) == 0 or sum("2023年是全面贯彻党的二十大精神开局之年" in ln for ln in lines) == 1
+
+
+# -- clean text is never changed ---------------------------------------------------------------
+
+def _clean_files(shared_dir: Path | None) -> list[Path]:
+    paths = sorted((FIXTURES / "clean").glob("*.txt"))
+    if shared_dir is not None:
+        paths += sorted((shared_dir / "corpora" / "zh-clean").glob("*.txt"))
+    return paths
+
+
+def _shared_or_none() -> Path | None:
+    from conftest import SHARED
+
+    return SHARED if SHARED.is_dir() else None
+
+
+@pytest.mark.parametrize("path", _clean_files(_shared_or_none()), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_clean_file_as_one_document_is_untouched(path):
+    text = path.read_text(encoding="utf-8")
+    doc = apply(text)
+    assert doc.dropped is None
+    assert doc.text == text
+
+
+@pytest.mark.parametrize("path", _clean_files(_shared_or_none()), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_clean_file_cut_into_documents_loses_nothing(path):
+    # Consecutive, non-overlapping documents of one clean file are different texts; a small
+    # document starting anywhere must keep the formula sentences a law repeats.
+    lines = path.read_text(encoding="utf-8").split("\n")
+    stage = Dedup()
+    cuts = [(i, 15) for i in range(0, len(lines), 15)] + [(i, 5) for i in range(0, len(lines), 2)]
+    for i, size in cuts:
+        text = "\n".join(lines[i : i + size])
+        if size == 5:
+            doc = Document("small", text=text)
+            Dedup(across=False).apply(doc)
+            assert doc.text == text
+            continue
+        if not text.strip():
+            continue
+        doc = Document(f"{path.name}:{i}", text=text)
+        stage.apply(doc)
+        assert doc.dropped is None, (doc.id, doc.log["dedup"].info)
+        assert doc.text == text
+
+
+# -- across documents --------------------------------------------------------------------------
+
+ARTICLE = "\n".join(BODY)
+OTHER = (
+    "近年来，北碚区深入学习贯彻生态文明思想，统筹推进高质量发展和高水平保护，扎实谱写缙云山综合提升文章。"
+    "提质打造缙云山发展格局，依托焕然一新的生态环境，开发研学路线、发展本土产业、打造网红景点，累计接待游客四十四万人。\n"
+    "同时，以点带面推动全区生态环境质量持续提升改善，巍巍缙云山旧貌换新颜，群众获得感幸福感明显增强。"
+    "作为全市主题教育的正面典型，缙云山生态环境综合整治提升工作体现了闭环落实的政治自觉。"
+)
+
+
+def run_stage(texts: list[str], **opts) -> list[Document]:
+    stage = Dedup(**opts)
+    docs = []
+    for i, t in enumerate(texts):
+        doc = Document(f"d{i}", text=t)
+        stage.apply(doc)
+        docs.append(doc)
+    return docs
+
+
+def info(doc: Document) -> dict:
+    return doc.log["dedup"].info
+
+
+def test_exact_copy_in_other_whitespace_and_punctuation_is_dropped():
+    docs = run_stage([ARTICLE, "  " + ARTICLE.replace("，", ",").replace("\n", "\n\n") + "\n", OTHER])
+    assert [d.dropped for d in docs] == [None, "duplicate", None]
+    assert info(docs[1]) == {"duplicate_of": "d0", "similarity": 1.0, "measure": "exact"}
+
+
+def test_near_copy_is_dropped_with_its_similarity():
+    edited = ARTICLE.replace("稳中求进", "稳中有进").replace("钉钉子", "钉子")
+    docs = run_stage([ARTICLE, edited])
+    assert docs[1].dropped == "duplicate"
+    assert info(docs[1])["duplicate_of"] == "d0"
+    assert info(docs[1])["measure"] == "jaccard"
+    assert 0.8 <= info(docs[1])["similarity"] < 1.0
+
+
+def test_rewrapped_copy_is_an_exact_duplicate():
+    rewrapped = "".join(BODY[:2]) + "\n" + "\n".join(BODY[2:])
+    docs = run_stage([ARTICLE, rewrapped])
+    assert info(docs[1])["measure"] == "exact"
+
+
+def test_truncated_copy_is_dropped_by_containment():
+    prefix = ARTICLE[: int(len(ARTICLE) * 0.6)]
+    docs = run_stage([ARTICLE, prefix])
+    assert docs[1].dropped == "duplicate"
+    assert info(docs[1])["measure"] == "containment"
+
+
+def test_traditional_copy_is_a_duplicate_even_without_conversion():
+    from opencc import OpenCC
+
+    docs = run_stage([ARTICLE, OpenCC("s2t").convert(ARTICLE)])
+    assert docs[1].dropped == "duplicate"
+
+
+def test_articles_sharing_a_paragraph_or_a_quotation_are_kept():
+    shares = OTHER + "\n" + BODY[2]
+    quotes = OTHER.replace("文章。", "文章。正如全会所说：“" + BODY[0][:60] + "”")
+    docs = run_stage([ARTICLE, shares, quotes])
+    assert [d.dropped for d in docs] == [None, None, None]
+
+
+def test_a_longer_article_containing_an_earlier_one_is_kept():
+    docs = run_stage([BODY[0], BODY[0] + "\n" + OTHER])
+    assert docs[1].dropped is None
+
+
+def test_thresholds_are_options():
+    edited = ARTICLE.replace("稳中求进", "稳中有进")
+    assert run_stage([ARTICLE, edited], threshold=1.0, containment=1.0)[1].dropped is None
+    with pytest.raises(OptionError):
+        create_stage("dedup", {"threshold": "1.5"})
+    with pytest.raises(OptionError):
+        create_stage("dedup", {"min_chars": "0"})
+
+
+def test_across_off_keeps_copies():
+    assert run_stage([ARTICLE, ARTICLE], across=False)[1].dropped is None
+
+
+def test_generated_copies_and_negatives():
+    # A small seeded version of the evaluation corpus, judged by the stage directly.
+    from cleancorp.evaluation.dedup_set import cross_corpus
+
+    docs = cross_corpus(seed=3, originals=25)
+    stage = Dedup()
+    wrong = []
+    for d in docs:
+        doc = Document(d.id, text=Pipeline(skip=["dedup"]).process(d.text).text)
+        stage.apply(doc)
+        if (doc.dropped == "duplicate") != d.duplicate:
+            wrong.append((d.id, d.kind))
+    assert wrong == []
+    assert {d.kind for d in docs} >= {"exact", "near", "rewrapped", "truncated", "traditional"}
+
+
+# -- the sketch and the index ------------------------------------------------------------------
+
+def test_sketch_is_deterministic_across_processes():
+    code = (
+        "from cleancorp import minhash; import sys;"
+        "s = minhash.sketch(minhash.comparison_key(sys.argv[1]));"
+        "print(s.signature.tobytes().hex(), s.shingles)"
+    )
+    outs = set()
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        proc = subprocess.run([sys.executable, "-c", code, ARTICLE], capture_output=True, env=env, cwd=ROOT)
+        assert proc.returncode == 0, proc.stderr
+        outs.add(proc.stdout)
+    assert len(outs) == 1
+
+
+def test_jaccard_estimate_is_close_to_the_true_value():
+    rng = random.Random(5)
+    text = OTHER * 3 + ARTICLE
+    errors = []
+    for _ in range(20):
+        a = text[rng.randrange(50) :]
+        b = text[: len(text) - rng.randrange(200)]
+        ka, kb = minhash.comparison_key(a), minhash.comparison_key(b)
+        sa = {ka[i : i + 5].tobytes() for i in range(len(ka) - 4)}
+        sb = {kb[i : i + 5].tobytes() for i in range(len(kb) - 4)}
+        true = len(sa & sb) / len(sa | sb)
+        est = float(minhash.jaccard(minhash.sketch(ka).signature, minhash.sketch(kb).signature))
+        errors.append(abs(est - true))
+    assert max(errors) < 0.15 and sum(errors) / len(errors) < 0.06
+
+
+def test_key_table_grows_and_keeps_first_values():
+    table = minhash.KeyTable(16)
+    keys = np.arange(1, 5001, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    for i in range(0, 5000, 50):
+        table.insert(keys[i : i + 50], i // 50)
+    table.insert(keys[:10], 999)
+    assert table.lookup(keys).tolist() == [i // 50 for i in range(5000)]
+    assert table.lookup(np.array([7, 8], dtype=np.uint64)).tolist() == [-1, -1]
+    assert table.used == 5000 and table.capacity * table.MAX_LOAD >= 5000
+
+
+def test_index_round_trip(tmp_path):
+    path = tmp_path / "ix.npz"
+    stage = Dedup(index=str(path))
+    first = Document("a", text=ARTICLE)
+    stage.apply(first)
+    stage.close()
+    again = Dedup(index=str(path))
+    assert len(again.index) == 1
+    doc = Document("b", text=ARTICLE.replace("稳中求进", "稳中有进"))
+    again.apply(doc)
+    assert doc.dropped == "duplicate" and info(doc)["duplicate_of"] == "a"
+
+
+def test_damaged_index_is_a_clear_error(tmp_path):
+    bad = tmp_path / "ix.npz"
+    bad.write_bytes(b"not an index")
+    with pytest.raises(OptionError, match="dedup index .*ix.npz"):
+        create_stage("dedup", {"index": str(bad)})
+
+
+# -- the command line --------------------------------------------------------------------------
+
+def test_cli_index_dedups_a_later_batch(cli, tmp_path):
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text(ARTICLE, encoding="utf-8")
+    b.write_text(ARTICLE.replace("，", ","), encoding="utf-8")
+    index = tmp_path / "state" / "dedup.npz"
+    first = cli("--dedup-index", str(index), "-o", str(tmp_path / "out1"), str(a))
+    assert first.returncode == 0, first.stderr
+    assert index.exists()
+    report = tmp_path / "r.jsonl"
+    second = cli("--dedup-index", str(index), "-o", str(tmp_path / "out2"), "--report", str(report), str(b))
+    assert second.returncode == 0, second.stderr
+    rec = json.loads(report.read_text(encoding="utf-8"))
+    assert rec["drop_reason"] == "duplicate"
+    assert rec["stages"]["dedup"]["duplicate_of"].endswith("a.txt")
+    assert not (tmp_path / "out2" / "b.txt").exists()
+
+
+def test_cli_bad_index_is_one_line(cli, tmp_path):
+    bad = tmp_path / "ix.npz"
+    bad.write_text("garbage", encoding="utf-8")
+    proc = cli("--dedup-index", str(bad), stdin=ARTICLE.encode())
+    assert proc.returncode == 2
+    err = proc.stderr.decode()
+    assert err.count("\n") == 1 and "dedup index" in err and "Traceback" not in err
+
+
+def test_cli_same_order_same_result(cli, tmp_path):
+    src = tmp_path / "in.jsonl"
+    rows = [ARTICLE, OTHER, ARTICLE.replace("稳中求进", "稳中有进"), OTHER[:150], ARTICLE[::-1]]
+    src.write_text("".join(json.dumps({"id": f"r{i}", "text": t}, ensure_ascii=False) + "\n" for i, t in enumerate(rows)), encoding="utf-8")
+    reports = []
+    for seed in ("0", "123"):
+        rep = tmp_path / f"rep{seed}.jsonl"
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        proc = subprocess.run([sys.executable, "-m", "cleancorp", "--format", "jsonl", "--report", str(rep), str(src)],
+                              capture_output=True, env=env, cwd=ROOT)
+        assert proc.returncode == 0, proc.stderr
+        reports.append(rep.read_text(encoding="utf-8"))
+    assert reports[0] == reports[1]
+    drops = [json.loads(line).get("drop_reason") for line in reports[0].splitlines()]
+    assert drops == [None, None, "duplicate", "duplicate", None]
