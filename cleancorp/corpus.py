@@ -21,6 +21,8 @@ How a run works:
   cuts the report and manifest back to it, and goes on from there; the inputs finished after
   the checkpoint are cleaned again and give the same bytes, so the final OUT equals the one of an
   uninterrupted run.
+* ``--engine dask`` runs the same stages as tasks of a Dask cluster and writes the same OUT
+  (see :mod:`cleancorp.engines.dask_engine`).
 """
 from __future__ import annotations
 
@@ -180,10 +182,10 @@ def _read_unit(unit: Unit, text_field: str, id_field: str) -> tuple[list[Documen
         return docs, errors, size
     import io as _io
 
-    from .compression import CompressionError, open_decompressed
+    from .compression import CompressionError, decompress
 
     try:
-        stream = open_decompressed(_io.BytesIO(raw))
+        stream = _io.BytesIO(decompress(raw))  # `.jsonl.gz` and friends, by magic bytes
         for rec in iter_jsonl(stream, unit.rel):
             if rec.obj is None:
                 errors.append((f"{unit.rel}:{rec.line_no}", rec.error.split(": ", 1)[-1]))
@@ -325,6 +327,7 @@ class CorpusRun:
 
     def execute(self) -> int:
         os.makedirs(self.state_dir, exist_ok=True)
+        remove_partial_files(self.out)
         if self.args.restart and os.path.exists(self.checkpoint_path):
             os.unlink(self.checkpoint_path)
         self.restore()
@@ -438,6 +441,18 @@ class CorpusRun:
             "bytes_out": c["bytes_out"],
             "stages": stats,
         }
+
+
+def remove_partial_files(out: str) -> None:
+    """Delete the temporary files a killed run left in OUT (a write in progress at the kill);
+    finished files were renamed into place and are never named like this."""
+    for dirpath, _dirs, files in os.walk(out):
+        for name in files:
+            if name.startswith(".cleancorp-") and name.endswith(".tmp"):
+                try:
+                    os.unlink(os.path.join(dirpath, name))
+                except FileNotFoundError:
+                    pass
 
 
 def format_summary(summary: dict[str, Any]) -> str:

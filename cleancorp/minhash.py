@@ -59,11 +59,14 @@ _PRIME = _U64(0x100000001B3)  # multiplier of the rolling n-gram hash (FNV prime
 def _mix(h: np.ndarray) -> np.ndarray:
     """A 64-bit finaliser (xor-shift-multiply), in place on a uint64 array: spreads every
     input bit over every output bit so the top bits can pick bins."""
-    h ^= h >> _U64(30)
+    shifted = h >> _U64(30)  # one scratch array for the three shifts
+    h ^= shifted
     h *= _U64(0xBF58476D1CE4E5B9)
-    h ^= h >> _U64(27)
+    np.right_shift(h, _U64(27), out=shifted)
+    h ^= shifted
     h *= _U64(0x94D049BB133111EB)
-    h ^= h >> _U64(31)
+    np.right_shift(h, _U64(31), out=shifted)
+    h ^= shifted
     return h
 
 
@@ -117,9 +120,11 @@ def mapped_codes(text: str, codes: np.ndarray | None = None) -> np.ndarray:
     """
     if codes is None:
         codes = code_points(text)
+    try:
+        return key_table()[codes]  # IndexError only when a character lies beyond the BMP
+    except IndexError:
+        pass
     small = codes < 0x10000
-    if small.all():
-        return key_table()[codes]
     return np.where(small, key_table()[np.where(small, codes, 0)], codes).astype(np.uint32)
 
 
@@ -139,14 +144,14 @@ def shingle_hashes(key: np.ndarray, n: int = NGRAM) -> np.ndarray:
     size = len(key)
     if size == 0:
         return np.zeros(0, dtype=_U64)
-    wide = key.astype(_U64)
     if size < n:
         n = size
     count = size - n + 1
-    h = wide[:count] + _U64(SEED & 0xFFFF_FFFF)
+    # uint32 code points are widened as they are added (no 64-bit copy of the key)
+    h = np.add(key[:count], _U64(SEED & 0xFFFF_FFFF), dtype=_U64)
     for j in range(1, n):
         h *= _PRIME
-        h += wide[j : j + count]
+        h += key[j : j + count]
     return _mix(h)
 
 
@@ -225,8 +230,7 @@ def band_keys(signature: np.ndarray, bands: int = BANDS) -> np.ndarray:
         for j in range(rows.shape[1]):
             h = (h << _U64(16)) ^ (h >> _U64(48)) ^ rows[:, j]
     h = _mix(h)
-    h[h == 0] = 1
-    return h
+    return np.maximum(h, _U64(1), out=h)  # 0 marks a free table slot
 
 
 def exact_key(key: np.ndarray) -> int:
@@ -263,22 +267,30 @@ class KeyTable:
 
     def find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For each key: bucket and column of the slot holding it (found) or of the first free
-        slot where it would go (not found)."""
+        slot where it would go (not found).
+
+        Slots of a bucket fill from the left and are never emptied, so a stored key lies before
+        the bucket's first free slot: the first slot that holds the key *or* is free answers
+        both questions in one pass (no per-key loop; most keys settle in their first bucket).
+        """
         mask = len(self.keys) - 1
         bucket = ((keys >> _U64(40)) & _U64(mask)).astype(np.intp)
-        column = np.zeros(len(keys), dtype=np.intp)
-        found = np.zeros(len(keys), dtype=bool)
-        active = np.arange(len(keys))
-        while active.size:
-            rows = self.keys[bucket[active]]
-            match = rows == keys[active, None]
-            hit = match.any(axis=1)
-            free = rows == 0
-            has_free = free.any(axis=1)
-            found[active[hit]] = True
-            column[active] = np.where(hit, match.argmax(axis=1), free.argmax(axis=1))
-            active = active[~hit & ~has_free]  # bucket full without the key: try the next one
-            bucket[active] = (bucket[active] + 1) & mask
+        rows = self.keys[bucket]
+        match = rows == keys[:, None]
+        stop = match | (rows == 0)
+        column = stop.argmax(axis=1)
+        found = match.any(axis=1)
+        full = ~stop.any(axis=1)  # bucket full without the key: go on in the next ones
+        if full.any():
+            active = np.flatnonzero(full)
+            while active.size:
+                bucket[active] = (bucket[active] + 1) & mask
+                rows = self.keys[bucket[active]]
+                match = rows == keys[active, None]
+                stop = match | (rows == 0)
+                found[active] = match.any(axis=1)
+                column[active] = stop.argmax(axis=1)
+                active = active[~stop.any(axis=1)]
         return bucket, column, found
 
     def lookup(self, keys: np.ndarray) -> np.ndarray:
@@ -291,7 +303,8 @@ class KeyTable:
         bucket, column, found = where
         fresh = ~found
         flat = bucket[fresh] * self.WIDTH + column[fresh]
-        if len(np.unique(flat)) != len(flat) or self.used + len(flat) > self.MAX_LOAD * self.capacity:
+        # A Python set of a few dozen ints is cheaper than np.unique on this tiny array.
+        if len(set(flat.tolist())) != len(flat) or self.used + len(flat) > self.MAX_LOAD * self.capacity:
             self.insert(keys, value)  # two keys aim at one free slot, or the table must grow
             return
         self.keys.reshape(-1)[flat] = keys[fresh]
@@ -331,7 +344,31 @@ class KeyTable:
         for start in range(0, len(keys), step):
             part = keys[start : start + step]
             live = part != 0
-            self._place(part[live], values[start : start + step][live])
+            self._fill(part[live], values[start : start + step][live])
+
+    def _fill(self, keys: np.ndarray, values: np.ndarray) -> None:
+        """Store distinct keys known to be absent, in bulk: keys sharing a bucket take its next
+        free slots in turn (one sort instead of one :meth:`find` round per collision); those
+        that overflow a bucket go through :meth:`_place`.
+
+        >>> t = KeyTable(); t._fill(np.array([1, 2, 3 << 40], np.uint64), np.array([7, 8, 9], np.int32))
+        >>> t.lookup(np.array([2, 3 << 40, 4], np.uint64)).tolist(), t.used
+        ([8, 9, -1], 3)
+        """
+        if self.used + len(keys) > self.MAX_LOAD * self.capacity:
+            self._place(keys, values)  # grows first
+            return
+        bucket = ((keys >> _U64(40)) & _U64(len(self.keys) - 1)).astype(np.intp)
+        order = np.argsort(bucket, kind="stable")
+        bucket, keys, values = bucket[order], keys[order], values[order]
+        rank = np.arange(len(bucket)) - np.searchsorted(bucket, bucket)  # earlier keys of its bucket
+        column = np.count_nonzero(self.keys[bucket], axis=1) + rank  # after the slots in use
+        fits = column < self.WIDTH
+        flat = bucket[fits] * self.WIDTH + column[fits]
+        self.keys.reshape(-1)[flat] = keys[fits]
+        self.values.reshape(-1)[flat] = values[fits]
+        self.used += len(flat)
+        self._place(keys[~fits], values[~fits])
 
 
 @dataclass
@@ -390,8 +427,9 @@ class Index:
         keys = self._keys(key, sk)
         where = self.table.find(keys)
         bucket, column, found = where
-        hits = np.where(found, self.table.values[bucket, column], -1)
-        match = self._verify(sk, hits)
+        match = None
+        if found.any():  # most documents share no key with a kept one: nothing to verify
+            match = self._verify(sk, np.where(found, self.table.values[bucket, column], -1))
         if match is None:
             n = self._append(doc_id, sk)
             self.table.store_missing(keys, where, n)

@@ -33,6 +33,9 @@ def make_tree(root: Path) -> None:
         {"id": "r2", "text": page(2)},  # duplicate of a/b/two.txt
         {"id": "r3", "text": ""},
     ]
+    (root / "more.jsonl.gz").write_bytes(
+        gzip.compress((json.dumps({"id": "g1", "text": page(5)}, ensure_ascii=False) + "\n").encode("utf-8"))
+    )
     (root / "shard.jsonl").write_text(
         "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n{broken\n", encoding="utf-8"
     )
@@ -55,14 +58,15 @@ def test_corpus_mirrors_tree_reports_everything(tmp_path):
     assert r.returncode == 1  # one rejected input (binary) and one broken JSON line
     assert tree(src) == before  # inputs untouched
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and "_cleancorp" not in p.parts)
-    assert files == ["a/b/two.txt", "a/one.txt", "a/three.txt", "shard.jsonl"]
+    assert files == ["a/b/two.txt", "a/one.txt", "a/three.txt", "more.jsonl", "shard.jsonl"]
+    assert json.loads((out / "more.jsonl").read_text(encoding="utf-8"))["id"] == "g1"
     assert (out / "a" / "one.txt").read_text(encoding="utf-8") == "\n".join(BODY[3:6]) + "\n"
     shard = [json.loads(x) for x in (out / "shard.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [x["id"] for x in shard] == ["r1"] and shard[0]["url"] == "http://x/1"
     report = [json.loads(x) for x in (out / "_cleancorp" / "report.jsonl").read_text(encoding="utf-8").splitlines()]
     by_id = {x["id"]: x for x in report}
     # every document that went in is accounted for
-    assert len(report) == 9
+    assert len(report) == 10
     assert by_id["z/copy-of-one.txt"]["drop_reason"] == "duplicate"
     assert by_id["z/copy-of-one.txt"]["stages"]["dedup"]["duplicate_of"] == "a/one.txt"
     assert by_id["r2"]["drop_reason"] == "duplicate"
@@ -71,12 +75,12 @@ def test_corpus_mirrors_tree_reports_everything(tmp_path):
     assert by_id["shard.jsonl:4"]["rejected"]
     assert by_id["a/one.txt"]["stages"]["decode"]["encoding"] == "gb18030"
     summary = json.loads((out / "_cleancorp" / "summary.json").read_text(encoding="utf-8"))
-    assert summary["docs_in"] == 9 and summary["docs_kept"] == 4
+    assert summary["docs_in"] == 10 and summary["docs_kept"] == 5
     assert set(summary["rejected"]) == {"a/blob.bin", "shard.jsonl:4"}
     assert summary["dropped"]["duplicate"] == 2
     assert [s["stage"] for s in summary["stages"]] == ["decode", "repair", "convert", "normalize", "boilerplate", "dedup"]
     err = r.stderr.decode()
-    assert "a/blob.bin: binary input" in err and "documents: 9 in, 4 kept" in err
+    assert "a/blob.bin: binary input" in err and "documents: 10 in, 5 kept" in err
     assert "Traceback" not in err
 
 

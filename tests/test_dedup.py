@@ -14,7 +14,7 @@ import pytest
 from cleancorp import Pipeline, minhash
 from cleancorp.document import Document
 from cleancorp.registry import OptionError, create_stage
-from cleancorp.stages.dedup import Dedup
+from cleancorp.stages.dedup import Dedup, paragraph_keys
 from conftest import FIXTURES, ROOT
 
 BODY = [
@@ -350,3 +350,25 @@ def test_cli_same_order_same_result(cli, tmp_path):
     assert reports[0] == reports[1]
     drops = [json.loads(line).get("drop_reason") for line in reports[0].splitlines()]
     assert drops == [None, None, "duplicate", "duplicate", None]
+
+
+def test_repeat_check_past_a_million_characters():
+    # Over 2**20 characters a line's key length no longer fits the packed per-line sum: it is
+    # counted apart, and the check still finds (or rules out) a repeated paragraph.
+    para = "全会充分肯定一年来全区贯彻落实重要讲话精神的工作。"
+    other = "全会认为全区上下认真学习领会重要讲话精神并取得成效。"
+    filler = "字" * ((1 << 20) + 5)  # 5 in the low 20 bits: short, were it not counted apart
+    stage = Dedup()
+    cases = ((para, para.replace("。", "!"), True), (para, other, False), (filler, other, True))
+    for first, last, expected in cases:
+        text = f"{first}\n{filler}\n{last}\n"
+        codes = minhash.code_points(text)
+        mapped = minhash.mapped_codes(text, codes)
+        assert stage._might_repeat(codes, mapped, mapped != 0) is expected
+
+
+def test_paragraph_keys_match_the_key_of_each_line():
+    text = "全會強調,\n\n  ＡＢＣ。\n😀表情\n\n结尾\n"
+    keys = paragraph_keys(text)
+    assert keys == [minhash.comparison_key(line).tobytes() for line in text.split("\n")]
+    assert [len(k) // 4 for k in keys] == [4, 0, 3, 3, 0, 2, 0]

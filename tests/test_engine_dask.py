@@ -158,6 +158,22 @@ def test_dask_engine_joins_a_running_cluster_and_keeps_a_dedup_index(tmp_path):
     assert (tmp_path / "dask.idx").read_bytes() == (tmp_path / "local.idx").read_bytes()
 
 
+def test_dask_engine_counts_line_statistics_in_a_first_pass_and_applies_them_in_a_second(tmp_path):
+    src = tmp_path / "in"
+    make_tree(src)
+    for engine in ("local", "dask"):
+        stats = f"--set=boilerplate.line_stats={tmp_path / engine}.linestats"
+        for n in (1, 2):  # the first run counts and saves; the second applies the saved counts
+            r = run_cli("corpus", str(src), str(tmp_path / f"{engine}{n}"), "-q", "-j", "1", "--engine", engine, stats)
+            assert r.returncode == 1, r.stderr.decode()
+    assert (tmp_path / "dask.linestats").read_bytes() == (tmp_path / "local.linestats").read_bytes()
+    for n in (1, 2):
+        assert tree(tmp_path / f"dask{n}") == tree(tmp_path / f"local{n}")
+    # Frozen counts of the whole corpus: the masthead goes from every page, the first ones too.
+    assert not (tmp_path / "dask2" / "site" / "a" / "p01.txt").read_text(encoding="utf-8").startswith(MASTHEAD)
+    assert (tmp_path / "dask1" / "site" / "a" / "p01.txt").read_text(encoding="utf-8").startswith(MASTHEAD)
+
+
 def test_bad_address_and_address_without_engine_are_one_line_errors(tmp_path):
     src = tmp_path / "in"
     src.mkdir()

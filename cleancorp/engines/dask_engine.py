@@ -3,29 +3,34 @@
 The OUT tree (cleaned files, ``_cleancorp/report.jsonl``, ``manifest.jsonl``, the counters of
 ``summary.json``) is byte for byte the one ``--engine local`` writes. How a run goes:
 
-1. **Map** (one task per input file, on the workers): read the file, run the per-document stages,
-   and keep the documents *in the worker's memory* (a Dask future per input).
+1. **Map** (one task per *shard*, a run of consecutive inputs, on the workers): read the files,
+   run the per-document stages, and keep the documents *in the worker's memory* (a Dask future
+   per shard).
 2. For each corpus-level stage, in chain order:
 
-   * **collect** (one task per input): the compact per-document keys the stage decides on. For
+   * **collect** (one task per shard): the compact per-document keys the stage decides on. For
      ``boilerplate`` with line statistics: the 8-byte hashes of the candidate lines of each
      page's head and tail. For ``dedup``: the document's paragraph-level repeats are removed
      right there (they concern one document), then its 8-byte exact digest and 32 LSH band keys.
-   * **decide** (the client, in input order): boilerplate replays the count-min sketch over the
-     candidate line hashes, exactly as the streaming stage counts them, and sends back each
-     line's count. Dedup looks for keys held by two or more documents; only those documents
-     can be duplicates or the first copy of one, so only their MinHash sketches (256 bytes) and
-     comparison keys are fetched and offered, in input order, to the stage's own index: a
-     document dropped as a duplicate never becomes the "first seen" of a later one, as in the
-     streaming stage. Every other document is kept without looking at its sketch.
-   * **apply** (one task per input): the decisions go back to the workers, which finish the
+   * **decide**: the client replays the count-min sketch of boilerplate over the candidate
+     line hashes, in input order, exactly as the streaming stage counts them, and sends back
+     each line's count. For dedup the workers group the keys (cut by key into one part per
+     worker) and report the documents holding a key that another document also holds; only
+     those can be duplicates or the first copy of one, so only their MinHash sketches (256
+     bytes) and key digests go to the client, which offers them, in input order, to the stage's
+     own index: a document dropped as a duplicate never becomes the "first seen" of a later
+     one, as in the streaming stage. Every other document is kept without leaving its worker.
+     (Boilerplate with frozen line statistics, read from a file, needs no decision: the
+     workers apply it.)
+   * **apply** (one task per shard): the decisions go back to the workers, which finish the
      stage and run the per-document stages that follow it.
 
-3. **Write** (one task per input): the worker writes the cleaned file (temporary name, then
-   rename) and returns the input's report lines and counters; the client writes the report,
+3. **Write** (one task per shard): the worker writes the cleaned files (temporary name, then
+   rename) and returns each input's report lines and counters; the client writes the report,
    the manifest and the summary in input order.
 
-Texts never cross to the client; what does is listed above. Resuming: a dask run always
+Texts never cross to the client except as the report lines (removed lines are in the report);
+what else does is listed above. Resuming: a dask run always
 starts over (an interrupted run, local or dask, is cleaned again from the first input) and
 ends with the same OUT as an uninterrupted one; it writes no checkpoint.
 """
@@ -33,6 +38,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import operator
 import os
 import sys
 import threading
@@ -74,6 +81,13 @@ def _chain(spec: tuple[str, list[str], dict[str, Any]]) -> tuple[Pipeline | None
             options = {**options, "dedup": {k: v for k, v in options["dedup"].items() if k != "index"}}
         _LOCAL.chain = (fingerprint, split_chain(chain, options))
     return _LOCAL.chain[1]
+
+
+def needs_decision(stage) -> bool:
+    """Whether a stage needs the run's earlier documents: a corpus-level stage, except the
+    boilerplate stage with frozen line statistics (read from a file, never updated), which each
+    worker applies alone."""
+    return stage.corpus_level and not (stage.name == "boilerplate" and stage.stats_frozen)
 
 
 @dataclass
@@ -146,7 +160,7 @@ def _advance(shard: Shard, tail: Pipeline) -> Shard:
     collect that stage's keys, and stop there (or finish the tail: the empty-document drop)."""
     stages = tail.stages
     docs = shard.docs
-    while shard.step < len(stages) and not stages[shard.step].corpus_level:
+    while shard.step < len(stages) and not needs_decision(stages[shard.step]):
         stage, stats = stages[shard.step], shard.tail_stats[shard.step]
         for doc in docs:
             if doc.dropped is None:
@@ -220,22 +234,51 @@ def map_inputs(units: list[Unit], spec, text_field: str, id_field: str) -> Shard
     return _advance(shard, tail)
 
 
-def shard_keys(shard: Shard, spec) -> dict[int, Any]:
-    """Task: the compact keys of the pending corpus-level stage (what goes to the client)."""
+def line_keys(shard: Shard) -> dict[int, Any]:
+    """Task: per page, whether the line statistics count it and the hashes of its candidate
+    lines (what goes to the client for boilerplate)."""
+    return shard.pending
+
+
+def dedup_keys(shard: Shard, spec, shard_no: int, parts: int) -> list[np.ndarray]:
+    """Task: the dedup keys (exact digest, LSH bands) of the shard's documents as rows
+    ``(key, owner)``, owner = shard number << 32 | document number, cut into ``parts`` by key.
+
+    Only the workers see these rows; :func:`shared_owners` groups each part."""
     _, tail = _chain(spec)
     stage = tail.stages[shard.step]
-    if stage.name == "boilerplate":
-        return shard.pending
-    out: dict[int, Any] = {}
+    rows = []
     for n, (_, _, key, sk) in shard.pending.items():
         if key is None:
-            out[n] = None
             continue
-        keys = [minhash.exact_key(key)]
-        if sk.shingles >= stage.index.min_shingles:
-            keys.extend(minhash.band_keys(sk.signature).tolist())
-        out[n] = np.unique(np.array(keys, dtype=np.uint64))
-    return out
+        # The very keys the index looks a document up by (exact digest, LSH bands), so a
+        # document that shares none of them cannot meet another in the index.
+        keys = np.unique(stage.index._keys(key, sk).astype(np.uint64))
+        owner = np.full(len(keys), (shard_no << 32) | n, dtype=np.uint64)
+        rows.append(np.stack([keys, owner], axis=1))
+    table = np.concatenate(rows) if rows else np.zeros((0, 2), dtype=np.uint64)
+    part = table[:, 0] % np.uint64(parts)
+    return [table[part == p] for p in range(parts)]
+
+
+def shared_owners(*pieces: np.ndarray) -> np.ndarray:
+    """Task: of one part of the keys, the owners of every key that two or more documents hold.
+
+    >>> rows = np.array([[7, 1], [9, 1], [7, 2], [8, 3]], dtype=np.uint64)
+    >>> shared_owners(rows[:2], rows[2:]).tolist()
+    [1, 2]
+    """
+    table = np.concatenate(pieces) if pieces else np.zeros((0, 2), dtype=np.uint64)
+    if len(table) == 0:
+        return np.zeros(0, dtype=np.uint64)
+    keys, counts = np.unique(table[:, 0], return_counts=True)
+    shared = keys[counts > 1]  # every document lists a key once: two rows are two documents
+    return np.unique(table[np.isin(table[:, 0], shared), 1])
+
+
+def offered(shard: Shard) -> list[int]:
+    """Task: the documents of the shard that the dedup index would be offered (a nonempty key)."""
+    return [n for n, pending in shard.pending.items() if pending[2] is not None]
 
 
 class KeyDigest:
@@ -358,34 +401,6 @@ def _decide_line_stats(stage, collected: list[dict[int, Any]]) -> list[dict[int,
     return decisions
 
 
-def _shared_documents(collected: list[dict[int, Any]], everyone: bool) -> list[list[int]]:
-    """Per input, the documents holding a key (exact digest or LSH band) that another document
-    of the run also holds (all offered documents when ``everyone``)."""
-    owners: list[tuple[int, int]] = []
-    arrays: list[np.ndarray] = []
-    for s, per_doc in enumerate(collected):
-        for n in sorted(per_doc):
-            keys = per_doc[n]
-            if keys is not None:
-                owners.append((s, n))
-                arrays.append(keys)
-    wanted: list[list[int]] = [[] for _ in collected]
-    if not arrays:
-        return wanted
-    if not everyone:
-        flat = np.concatenate(arrays)
-        uniq, counts = np.unique(flat, return_counts=True)
-        shared = uniq[counts > 1]
-        doc_of = np.repeat(np.arange(len(arrays)), [len(a) for a in arrays])
-        hit = np.unique(doc_of[np.isin(flat, shared)])
-    else:
-        hit = np.arange(len(arrays))
-    for i in hit.tolist():
-        s, n = owners[i]
-        wanted[s].append(n)
-    return wanted
-
-
 def _open_client(address: str | None, jobs: int):
     try:
         from distributed import Client, LocalCluster
@@ -393,6 +408,10 @@ def _open_client(address: str | None, jobs: int):
         raise EngineError("--engine dask needs Dask: pip install 'cleancorp[dask]'") from None
     import dask
 
+    # Problems reach the user as one line (EngineError); the cluster's own log records, and the
+    # noise of its event loop when a run is interrupted, stay out of the terminal.
+    for name in ("distributed", "asyncio", "tornado"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     if address == "auto":
         address = dask.config.get("scheduler-address", None) or os.environ.get("DASK_SCHEDULER_ADDRESS")
         if not address:
@@ -437,13 +456,13 @@ def execute(run: CorpusRun, chain: list[str], options: dict[str, dict[str, Any]]
             client.submit(map_inputs, group, spec, args.text_field, args.id_field, pure=False) for group in groups
         ]
         for stage in run.tail.stages:
-            if not stage.corpus_level:
+            if not needs_decision(stage):
                 continue
-            keys = client.gather([client.submit(shard_keys, shard, spec, pure=False) for shard in shards])
             if stage.name == "boilerplate":
+                keys = client.gather([client.submit(line_keys, shard, pure=False) for shard in shards])
                 decisions = _decide_line_stats(stage, keys)
             else:
-                decisions = _decide_duplicates(client, stage, shards, keys)
+                decisions = _decide_duplicates(client, stage, shards, spec, workers)
             shards = [
                 client.submit(apply_decisions, shard, spec, dec, pure=False) for shard, dec in zip(shards, decisions)
             ]
@@ -520,16 +539,28 @@ def shard_units(units: list[Unit], workers: int, shard_bytes: int = SHARD_BYTES)
     return groups
 
 
-def _decide_duplicates(client, stage, shards, keys: list[dict[int, Any]]) -> list[dict[int, Any]]:
+def _decide_duplicates(client, stage, shards, spec, parts: int) -> list[dict[int, Any]]:
     """The documents dropped as duplicates, by the stage's own index, in input order."""
     decisions: list[dict[int, Any]] = [{} for _ in shards]
     if not stage.across:
         return decisions
-    # A document with no key in common with any other is kept and matches nothing later: only
-    # the rest are offered. A loaded index (--dedup-index) may match anything, and is saved
-    # with every kept document: then all are offered.
     persistent = bool(stage.index_path) or len(stage.index) > 0
-    wanted = _shared_documents(keys, everyone=persistent)
+    if persistent:
+        # A loaded index (--dedup-index) may match any document, and is saved with every kept
+        # one: all are offered.
+        wanted = client.gather([client.submit(offered, shard, pure=False) for shard in shards])
+    else:
+        # A document with no key in common with any other is kept and matches nothing later:
+        # only the rest are offered. The keys are grouped on the workers, one part each.
+        tables = [client.submit(dedup_keys, shard, spec, s, parts, pure=False) for s, shard in enumerate(shards)]
+        owners = [
+            client.submit(shared_owners, *[client.submit(operator.getitem, t, p, pure=False) for t in tables], pure=False)
+            for p in range(parts)
+        ]
+        wanted = [[] for _ in shards]
+        found = np.unique(np.concatenate([np.zeros(0, np.uint64), *client.gather(owners)]))
+        for owner in found.tolist():
+            wanted[owner >> 32].append(owner & 0xFFFF_FFFF)
     fetch = {s: client.submit(shard_sketches, shards[s], w, persistent, pure=False) for s, w in enumerate(wanted) if w}
     for s in sorted(fetch):
         for n, doc_id, key, sk in fetch[s].result():

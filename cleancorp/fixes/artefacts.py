@@ -35,6 +35,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..document import StageRecord
+from . import PrecheckParts, fast_precheck
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "question_words.txt"
 
@@ -45,7 +46,8 @@ _PRIVATE_USE = "\ue000-\uf8ff\U000f0000-\U0010ffff"
 _SPACE = " \t\u3000\u00a0"
 
 #: Anything this fix could act on; lines without it are returned at once.
-PRECHECK = re.compile(f"[?？\ufffd{_PRIVATE_USE}]")
+PRECHECK_PARTS: PrecheckParts = ((f"[?？\ufffd{_PRIVATE_USE}]", ""),)
+PRECHECK = fast_precheck(PRECHECK_PARTS)
 # A `?` right before U+FFFD is the other half of the same lost character: both bytes of a
 # double-byte character were lost, one shown as `?` and one as U+FFFD.
 _JUNK = re.compile(f"(?:\\?(?=\ufffd))?[\ufffd{_PRIVATE_USE}]+")

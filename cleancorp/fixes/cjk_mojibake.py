@@ -36,6 +36,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from ..document import StageRecord
+from . import PrecheckParts, fast_precheck
 
 FIX_NAME = "cjk_mojibake"
 
@@ -119,19 +120,21 @@ def _char_class(chars: str) -> str:
 
 
 _START_CLASS = _char_class("".join(sorted(set("".join(_STARTS.values())))))
-_GARBLE2 = f"{_START_CLASS}(?:{_char_class(_SECONDS)}|[\ufffd?])|\ufffd"
+_GARBLE2_PARTS: PrecheckParts = ((_START_CLASS, f"(?:{_char_class(_SECONDS)}|[\ufffd?])"), ("\ufffd", ""))
 # Latin-1 letters and symbols, cp1252 punctuation, and the C1 controls a Latin-1 decoder (or a
 # browser, for the five bytes cp1252 leaves undefined) makes of bytes 80–9F.
 _LATIN_HIGH = "[\u0080-\u00ff" + re.escape(_CP1252_HIGH) + "]"
-_GARBLE3 = f"{_LATIN_HIGH}[\u00a1-\u00ff\\x40-\\x7e]"
+_GARBLE3_PARTS: PrecheckParts = ((_LATIN_HIGH, "[\u00a1-\u00ff\\x40-\\x7e]"),)
 #: Anything either family could act on: a family-2 start character followed by a continuation
 #: pair or a lost byte, a U+FFFD, or two Latin-1 letters/symbols in a row (``ÖØ``, Big5 ``¤@``).
-PRECHECK = re.compile(f"{_GARBLE2}|{_GARBLE3}")
-_FAMILY2_HINT = re.compile(_GARBLE2)
-_FAMILY3_HINT = re.compile(_GARBLE3)
+PRECHECK_PARTS: PrecheckParts = _GARBLE2_PARTS + _GARBLE3_PARTS
+PRECHECK = fast_precheck(PRECHECK_PARTS)
+_FAMILY2_HINT = fast_precheck(_GARBLE2_PARTS)
+_FAMILY3_HINT = fast_precheck(_GARBLE3_PARTS)
 # Runs of characters a garble can be made of: non-ASCII, non-space; `?` inside or at the edge of
 # such a run may stand for a lost byte.
 _RUN2 = re.compile(r"\?{0,3}(?:(?:[^\x00-\x7f\s]|\u3000)\?{0,3})+")  # U+3000 is GBK A1A1
+_ASCII = re.compile("[\x00-\x7f]")
 _RUN3 = re.compile(f"(?:{_LATIN_HIGH}[\\x21-\\x7e]?)+")
 
 
@@ -443,6 +446,15 @@ def _window(run: str, i: int, size: int, codec: str, rebuild: bool) -> tuple[lis
     expanded, 0xFF for a character no garble contains), and a map from the byte offset of each
     character boundary to the number of characters before it."""
     piece = run[i : i + size]
+    if piece and "\ufffd" not in piece and "?" not in piece and not _ASCII.search(piece):
+        # The common case, a stretch of Han text: no lost bytes, and every character (none is
+        # ASCII) should be one byte pair; one encode call checks that for the whole piece.
+        try:
+            raw = piece.encode(codec) if not (codec == "gb18030" and "\u20ac" in piece) else b""
+        except UnicodeEncodeError:
+            raw = b""
+        if len(raw) == 2 * len(piece):
+            return list(raw), {2 * n: n for n in range(1, len(piece) + 1)}
     tokens: list[int | None] = []
     widths: list[int] = []
     for ch in piece:

@@ -33,6 +33,7 @@ from functools import lru_cache
 from typing import Iterator, NamedTuple
 
 from ..document import StageRecord
+from . import PrecheckParts, fast_precheck
 
 FIX_NAME = "phase_shift"
 
@@ -50,10 +51,13 @@ MAX_RUN = 200
 MAX_LONG_RUN = 5000
 #: Where a lost lead byte shows: any U+FFFD, or `?` before a non-ASCII character (or before an
 #: ASCII-range Big5 trail byte and a non-ASCII character).
-PRECHECK = re.compile("\ufffd|\\?(?=[^\\x00-\\x7f]|[\\x40-\\x7e][^\\x00-\\x7f])")
+PRECHECK_PARTS: PrecheckParts = (("\ufffd", ""), ("\\?", "(?=[^\\x00-\\x7f]|[\\x40-\\x7e][^\\x00-\\x7f])"))
+PRECHECK = fast_precheck(PRECHECK_PARTS)
 # A marker that can start a run: `?` or U+FFFD before a character that could be garble.
 _START = re.compile("\\?(?=[^\\x00-\\x7f]|[\\x40-\\x7e])|\ufffd(?=[^\\x00-\\x7f\ufffd]|[\\x40-\\x7e])")
 _FOLDED_RUN = re.compile("[^\\x00-\\x20\\x7f\ufffd]*")
+# The body of a run: non-ASCII characters up to the first U+FFFD (a regex scans it fast).
+_NON_ASCII_RUN = re.compile("[^\\x00-\\x7f\ufffd]*")
 _MARKS = re.compile("[?\ufffd]")
 _LEAD_BYTES = tuple(range(0x81, 0xFF))
 _HIGH_BYTES = tuple(range(0x80, 0xFF))
@@ -93,9 +97,7 @@ def find_runs(line: str, start: int, lossy: bool = True) -> Iterator[Run]:
     ['挛欧！蓟嵘希']
     """
     n = min(len(line), start + 1 + MAX_RUN)
-    j = start + 1
-    while j < n and ord(line[j]) >= 0x80 and line[j] != "\ufffd":
-        j += 1
+    j = _NON_ASCII_RUN.match(line, start + 1, n).end()
     body = line[start + 1 : j]
     if j < n and line[j] == "\ufffd":
         if body:  # a lone `?` + U+FFFD lost both bytes of one character: nothing to repair

@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..document import StageRecord
+from . import PrecheckParts, fast_precheck
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "pinyin_readings.tsv"
 
@@ -34,7 +35,8 @@ _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _SYLLABLE_CHARS = "A-Za-z\u00c0-\u024f\u0251\u0261\u1e00-\u1eff\u0300-\u036f:"
 # A Han character, then a bracketed syllable (ASCII or full-width brackets), optional tone digit.
 #: Anything this fix could act on: a bracket and a letter (brackets are rare, so this is fast).
-PRECHECK = re.compile(f"[(（][{_SYLLABLE_CHARS}]")
+PRECHECK_PARTS: PrecheckParts = (("[(（]", f"[{_SYLLABLE_CHARS}]"),)
+PRECHECK = fast_precheck(PRECHECK_PARTS)
 _GLUED = re.compile(f"([{_HAN}])([(（])([{_SYLLABLE_CHARS}]{{1,8}}[0-5]?)([)）])")
 
 # Combining marks after NFD → the tone number they stand for.

@@ -21,10 +21,12 @@ Two things ftfy does not do are added here:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import ftfy
 
 from ..document import StageRecord
+from . import PrecheckParts, fast_precheck
 
 FIX_NAME = "ftfy"
 
@@ -48,10 +50,11 @@ FTFY_NO_ENCODING = ftfy.TextFixerConfig(
 
 #: Lines without any of these never reach ftfy: Latin-1/cp1252 mojibake letters, HTML escapes,
 #: control characters, zero-width characters. (Curly quotes alone are ordinary Chinese text.)
-PRECHECK = re.compile(
-    "[\u0080-\u00ff\u0100-\u024f\u0370-\u04ff\u221a\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200d\u2060\ufeff\u180e]"
-    "|&(?:#|[a-zA-Z]{2,8};)"
+PRECHECK_PARTS: PrecheckParts = (
+    ("[\u0080-\u00ff\u0100-\u024f\u0370-\u04ff\u221a\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200d\u2060\ufeff\u180e]", ""),
+    ("&", "(?:#|[a-zA-Z]{2,8};)"),
 )
+PRECHECK = fast_precheck(PRECHECK_PARTS)
 _ZERO_WIDTH = re.compile(
     "[\u200b\u2060\ufeff\u180e]"
     "|(?<=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef\\s,.!?;:])[\u200c\u200d]"
@@ -78,11 +81,31 @@ def fix_western(line: str, record: StageRecord | None = None) -> str:
     """
     if not PRECHECK.search(line):
         return line
+    # Only short lines are remembered: template lines are short, and long ones would make the
+    # cache hold megabytes.
+    fixed, detail = _ftfy_line(line) if len(line) <= FTFY_CACHE_MAX_LINE else _ftfy_line.__wrapped__(line)
+    if fixed != line and record is not None:
+        record.change(FIX_NAME, line, fixed, detail=detail)
+    return fixed
+
+
+#: Lines whose ftfy result is remembered. Site templates repeat the same lines with a ``·`` or
+#: ``©`` (navigation bars, footers) on every page, and ftfy costs far more than a lookup.
+FTFY_CACHE_SIZE = 4096
+#: Longest line (in characters) whose ftfy result is remembered.
+FTFY_CACHE_MAX_LINE = 500
+
+
+@lru_cache(maxsize=FTFY_CACHE_SIZE)
+def _ftfy_line(line: str) -> tuple[str, str]:
+    """The line as ftfy fixes it, and how (a pure function of the line, hence cached).
+
+    >>> _ftfy_line("ä¸­æ–‡ &amp; ÖØÇìÈÕ±¨")
+    ('ä¸­æ–‡ & ÖØÇìÈÕ±¨', 'ftfy without encoding repair')
+    """
     from .cjk_mojibake import has_legacy_as_latin
 
     config = FTFY_NO_ENCODING if has_legacy_as_latin(line) else FTFY_CONFIG
     # Zero-width characters first: inside a garbled span they would hide it from ftfy.
     fixed = ftfy.fix_text(remove_zero_width(line), config)
-    if fixed != line and record is not None:
-        record.change(FIX_NAME, line, fixed, detail="ftfy" if config is FTFY_CONFIG else "ftfy without encoding repair")
-    return fixed
+    return fixed, "ftfy" if config is FTFY_CONFIG else "ftfy without encoding repair"

@@ -15,7 +15,9 @@ How a line is judged, in the order a reader would:
 1. Rules that are safe anywhere (a menu of chrome words, ``版权所有``, an ICP number, a bracketed
    editor line) run on every line; a line with sentence punctuation skips every rule unless it
    holds one of the data file's ``sentence_keywords`` (one precompiled regex), so body text
-   costs one or two regex scans per line.
+   costs one or two regex scans per line. The verdict on a line that meets the rules depends on
+   the line alone and is remembered for the run (a bounded table): a site's menu, byline and
+   footer lines recur on every page and are judged once.
 2. The page's *body* runs from the first to the last body paragraph (long, with sentence
    punctuation, not removed in step 1). Lines before it (the head) and after it (the tail), and
    the first and last ``edge_lines`` lines, meet the risky rules as well: a bare date, a short
@@ -37,6 +39,7 @@ Removed source, time, author and editor lines keep their values in
 """
 from __future__ import annotations
 
+import bisect
 import os
 import re
 import tomllib
@@ -55,6 +58,11 @@ _HAS_SEPARATOR = re.compile(r"[|｜│¦·•/>›»＞→]|\S\s+\S")
 _HARD_SEPARATOR = re.compile(r"[|｜│¦·•/>›»＞→]|\s[-–—]+\s|[:：]\S*\s")
 _SENTENCE_PUNCT = re.compile("[。！？；，!?;,]")
 _BRACKETS = "[]【】()（）<>《》\"'“”"
+# Distinct lines whose verdict a stage remembers, and the longest line remembered: chrome
+# lines are short, and the table stays within a few MB.
+_MEMO_LINES = 1 << 14
+_MEMO_MAX_LEN = 200
+_UNSEEN = object()
 _HEADLINE_END = re.compile(r"(\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?|\d{1,2}[-/]\d{1,2}|\.\.\.|…+|\[详细\]|详情>>?)$")
 
 
@@ -219,6 +227,35 @@ def is_chrome_words(line: str, vocab: frozenset[str], in_edge: bool) -> bool:
     return in_edge or len(items) >= 2
 
 
+def first_rule(rules: list[Rule], line: str, in_edge: bool, heading: bool, vocab: frozenset[str]) -> Rule | None:
+    """The first of ``rules``, in order, that removes the stripped ``line``, or None.
+
+    A structural ``heading`` is never taken for chrome by shape (menu, chrome words).
+
+    >>> rules = load_rules().rules
+    >>> first_rule(rules, "当前位置：首页 > 要闻", False, False, frozenset()).name
+    'breadcrumb'
+    >>> first_rule(rules, "2024-03-05", False, False, frozenset()), first_rule(rules, "2024-03-05", True, False, frozenset()).name
+    (None, 'source-time-edge')
+    """
+    n = len(line)
+    for rule in rules:
+        if n > rule.max_len or (rule.zone == "edge" and not in_edge):
+            continue
+        if rule.kind == "regex":
+            if rule.pattern is not None and rule.pattern.search(line):
+                return rule
+        elif heading:
+            continue
+        elif rule.kind == "menu":
+            if is_menu(line, rule, vocab, in_edge):
+                return rule
+        elif rule.kind == "vocab":
+            if is_chrome_words(line, vocab, in_edge):
+                return rule
+    return None
+
+
 @register
 class Boilerplate(Stage):
     """Remove page-chrome lines by named rules and corpus line statistics (see the module doc)."""
@@ -236,6 +273,14 @@ class Boilerplate(Stage):
         self.any_rules = [r for r in rs.rules if r.zone == "any" and r.kind != "related"]
         self.all_rules = [r for r in rs.rules if r.kind != "related"]
         self.related = [r for r in rs.rules if r.kind == "related" and r.pattern is not None]
+        self.related_max_len = max((r.max_len for r in self.related), default=0)
+        # A line meets the edge rules only after the rules safe anywhere found nothing in it, and
+        # a regex that failed there fails again: the second look tries only what can change.
+        self.edge_rules = [r for r in self.all_rules if not (r.kind == "regex" and r.zone == "any")]
+        self.meta_rules = {r.name for r in rs.rules if r.meta}
+        self._memo_any: dict[str, Rule | None] = {}
+        self._memo_edge: dict[str, Rule | None] = {}
+        self._memo_meta: dict[str, list[tuple[str, str]]] = {}
         # Lines with sentence punctuation meet the rules only when they hold one of these words.
         words = sorted(rs.sentence_keywords, key=len, reverse=True)
         self.keywords = re.compile("|".join(map(re.escape, words))) if words else None
@@ -254,25 +299,25 @@ class Boilerplate(Stage):
 
     # -- classification ---------------------------------------------------------------------
 
-    def _match(self, rules: list[Rule], line: str, in_edge: bool) -> Rule | None:
-        n = len(line)
-        rs = self.ruleset
-        heading = rs.headings is not None and rs.headings.search(line) is not None
-        for rule in rules:
-            if n > rule.max_len or (rule.zone == "edge" and not in_edge):
-                continue
-            if rule.kind == "regex":
-                if rule.pattern is not None and rule.pattern.search(line):
-                    return rule
-            elif heading:
-                continue
-            elif rule.kind == "menu":
-                if is_menu(line, rule, rs.vocab, in_edge):
-                    return rule
-            elif rule.kind == "vocab":
-                if is_chrome_words(line, rs.vocab, in_edge):
-                    return rule
-        return None
+    def _first(self, line: str, in_edge: bool) -> Rule | None:
+        """The first rule that removes the stripped ``line``, or None: a rule safe anywhere, or
+        with ``in_edge`` (asked only after that found nothing) an edge or shape rule.
+
+        The answer depends on the line alone, and the short lines that get here (menus,
+        footers, bylines) recur on every page of a site: each distinct line is judged once
+        per run, in a bounded table.
+        """
+        memo = self._memo_edge if in_edge else self._memo_any
+        known = memo.get(line, _UNSEEN)
+        if known is _UNSEEN:
+            rs = self.ruleset
+            heading = rs.headings is not None and rs.headings.search(line) is not None
+            known = first_rule(self.edge_rules if in_edge else self.any_rules, line, in_edge, heading, rs.vocab)
+            if len(line) <= _MEMO_MAX_LEN:
+                if len(memo) >= _MEMO_LINES:
+                    memo.clear()  # a crawl of many sites: start over rather than grow without bound
+                memo[line] = known
+        return known
 
     def classify(self, lines: list[str]) -> list[tuple[str, dict[str, Any]] | None]:
         """Per line: None (kept) or (rule name, extra report fields) for a line to remove.
@@ -290,25 +335,28 @@ class Boilerplate(Stage):
         # 1. rules that are safe anywhere. A long sentence that would be chrome at the edge
         #    (a licence paragraph) is not taken as the start or end of the body.
         rs = self.ruleset
-        body_lines = []
         pending: dict[int, Rule | None] = {}  # edge rule of a line, None if it has none
         later: list[int] = []  # short lines whose edge rules are tried only when needed
-        plain: set[int] = set()  # sentences no rule can match
+        has_punct = _SENTENCE_PUNCT.search
         keywords = self.keywords
+        sentence_max, body_min_len = self.sentence_max, rs.body_min_len
+        plain: set[int] = set()  # sentences no rule can match
+        body_lines = []
+        # Most lines are body sentences and cost only the two scans of this loop.
         for i in nonblank:
             s = stripped[i]
-            sentence = _SENTENCE_PUNCT.search(s) is not None
-            if sentence and (len(s) > self.sentence_max or keywords is None or keywords.search(s) is None):
+            sentence = has_punct(s) is not None
+            if sentence and (len(s) > sentence_max or keywords is None or keywords.search(s) is None):
                 # A sentence without any word a chrome line with punctuation has: body text.
-                if len(s) >= rs.body_min_len:
+                if len(s) >= body_min_len:
                     body_lines.append(i)
                 plain.add(i)
                 continue
-            rule = self._match(self.any_rules, s, False)
+            rule = self._first(s, False)
             if rule is not None:
                 verdict[i] = (rule.name, {})
-            elif sentence and len(s) >= rs.body_min_len:
-                pending[i] = self._match(self.all_rules, s, True)
+            elif sentence and len(s) >= body_min_len:
+                pending[i] = self._first(s, True)
                 if pending[i] is None:
                     body_lines.append(i)
             else:
@@ -324,7 +372,7 @@ class Boilerplate(Stage):
             i for i in nonblank if (i < head_end or i > tail_start) and verdict[i] is None and i not in plain
         ]
         for i in edge_idx:
-            rule = pending.pop(i) if i in pending else self._match(self.all_rules, stripped[i], True)
+            rule = pending.pop(i) if i in pending else self._first(stripped[i], True)
             if rule is not None:
                 verdict[i] = (rule.name, {})
         # ... and so does a line next to removed chrome: a block of chrome inside the page
@@ -333,16 +381,19 @@ class Boilerplate(Stage):
         waiting = {i for i in later if i not in edge_set}
         waiting.update(i for i, r in pending.items() if r is not None)
         changed = bool(waiting)
+        # Positions of the waiting lines, in page order: the passes below visit only these.
+        waiting_pos = [pos for pos, i in enumerate(nonblank) if i in waiting] if waiting else []
         while changed:
             changed = False
-            for pos, i in enumerate(nonblank):
+            for pos in waiting_pos:
+                i = nonblank[pos]
                 if i not in waiting:
                     continue
                 before = nonblank[pos - 1] if pos else None
                 after = nonblank[pos + 1] if pos + 1 < len(nonblank) else None
                 if (before is not None and verdict[before]) or (after is not None and verdict[after]):
                     waiting.discard(i)
-                    rule = pending.get(i) or self._match(self.all_rules, stripped[i], True)
+                    rule = pending.get(i) or self._first(stripped[i], True)
                     if rule is not None:
                         verdict[i] = (rule.name, {})
                         changed = True
@@ -356,12 +407,18 @@ class Boilerplate(Stage):
 
     def _related_blocks(self, stripped: list[str], nonblank: list[int], verdict: list, tail_start: int) -> None:
         """A marker in the second half of the page or in its tail, and the headlines after it."""
-        half = len(nonblank) // 2
-        for pos, i in enumerate(nonblank):
-            if pos < half and i <= tail_start:
-                continue
+        # The lines looked at: from the middle on, or from the first line after the body's end.
+        start = min(len(nonblank) // 2, bisect.bisect_right(nonblank, tail_start))
+        # A marker is short: longer lines (most of a page) are passed over without a scan.
+        longest = self.related_max_len
+        for pos in [p for p in range(start, len(nonblank)) if len(stripped[nonblank[p]]) <= longest]:
+            i = nonblank[pos]
             s = stripped[i]
-            rule = next((r for r in self.related if len(s) <= r.max_len and r.pattern.search(s)), None)
+            rule = None
+            for r in self.related:
+                if len(s) <= r.max_len and r.pattern.search(s):
+                    rule = r
+                    break
             if rule is None:
                 continue
             verdict[i] = (rule.name, {})
@@ -407,15 +464,13 @@ class Boilerplate(Stage):
         if not any(verdict):
             return
         rec = doc.record(self.name)
-        keep = []
-        meta_rules = {r.name for r in self.ruleset.rules if r.meta}
-        for i, line in enumerate(lines):
-            v = verdict[i]
+        keep = [line for line, v in zip(lines, verdict) if v is None]
+        meta_rules = self.meta_rules
+        for i, v in enumerate(verdict):
             if v is None:
-                keep.append(line)
                 continue
             rule, extra = v
-            s = line.strip()
+            s = lines[i].strip()
             rec.remove(s, rule, i + 1)
             if "documents" in extra:
                 # The report says how often the run had seen a line the statistic removed.
@@ -428,14 +483,34 @@ class Boilerplate(Stage):
     def _keep_meta(self, doc: Document, line: str) -> None:
         """Put the source, time, author and editor values of a removed line into metadata."""
         found = doc.metadata.setdefault("boilerplate_meta", {})
-        for field_name, pattern in self.ruleset.meta_fields.items():
-            m = pattern.search(line)
-            if m and field_name not in found:
-                value = next((g for g in m.groups() if g), m.group(0)).strip()
-                if value:
-                    found[field_name] = value
+        for field_name, value in self._meta_values(line):
+            if field_name not in found:
+                found[field_name] = value
         if not found:
             del doc.metadata["boilerplate_meta"]
+
+    def _meta_values(self, line: str) -> list[tuple[str, str]]:
+        """The (field, value) pairs a metadata line holds, in the order of the data file.
+
+        A site's byline and source lines recur: each distinct line is read once per run.
+
+        >>> Boilerplate()._meta_values("来源：人民网  2016-07-07 10:06")
+        [('source', '人民网'), ('published', '2016-07-07 10:06')]
+        """
+        values = self._memo_meta.get(line)
+        if values is None:
+            values = []
+            for field_name, pattern in self.ruleset.meta_fields.items():
+                m = pattern.search(line)
+                if m:
+                    value = next((g for g in m.groups() if g), m.group(0)).strip()
+                    if value:
+                        values.append((field_name, value))
+            if len(line) <= _MEMO_MAX_LEN:
+                if len(self._memo_meta) >= _MEMO_LINES:
+                    self._memo_meta.clear()
+                self._memo_meta[line] = values
+        return values
 
     def close(self) -> None:
         if self.stats_path and not self.stats_frozen and self._stats is not None:

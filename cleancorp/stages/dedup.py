@@ -37,6 +37,7 @@ earlier ones.
 from __future__ import annotations
 
 import os
+from itertools import accumulate
 
 import numpy as np
 
@@ -45,6 +46,7 @@ from ..document import Document
 from ..registry import Stage, register
 
 SENTENCE_ENDS = ("。", "！", "？", "；", "…", ".", "!", "?", ";")
+_FIRST_LINE = np.zeros(1, dtype=np.intp)  # the start of a text's first line, for reduceat
 
 
 def paragraph_keys(text: str, mapped: np.ndarray | None = None) -> list[bytes]:
@@ -55,13 +57,16 @@ def paragraph_keys(text: str, mapped: np.ndarray | None = None) -> list[bytes]:
     """
     if mapped is None:
         mapped = minhash.mapped_codes(text)
-    keys = []
-    start = 0
-    for line in text.split("\n"):
-        part = mapped[start : start + len(line)]
-        keys.append(part[part != 0].tobytes())
-        start += len(line) + 1
-    return keys
+    kept = mapped != 0
+    # The whole key as one byte string, cut where each line starts and ends (positions
+    # counted in key characters by one cumulative sum): no NumPy call per line.
+    blob = mapped[kept].tobytes()
+    before = np.concatenate((_FIRST_LINE, np.cumsum(kept)))  # key characters before each position
+    lengths = [len(line) for line in text.split("\n")]
+    bounds = list(accumulate(length + 1 for length in lengths))  # start of the next line
+    starts = before[[0] + bounds[:-1]].tolist()
+    ends = before[[b - 1 for b in bounds]].tolist()
+    return [blob[4 * a : 4 * b] for a, b in zip(starts, ends)]
 
 
 @register
@@ -105,12 +110,14 @@ class Dedup(Stage):
             return
         codes = minhash.code_points(text)
         mapped = minhash.mapped_codes(text, codes)
+        kept = mapped != 0
         if self.within and "\n" in text:
-            if self._dedup_paragraphs(doc, text, codes, mapped):
+            if self._dedup_paragraphs(doc, text, codes, mapped, kept):
                 text = doc.text or ""
                 mapped = minhash.mapped_codes(text)  # the text changed
+                kept = mapped != 0
         if self.across:
-            key = mapped[mapped != 0]
+            key = mapped[kept]
             if len(key) == 0:
                 return
             match = self.index.offer(doc.id, key, minhash.sketch(key))
@@ -130,19 +137,37 @@ class Dedup(Stage):
 
     # -- inside one document ---------------------------------------------------------------
 
-    def _might_repeat(self, codes: np.ndarray, mapped: np.ndarray) -> bool:
+    def _might_repeat(self, codes: np.ndarray, mapped: np.ndarray, kept: np.ndarray) -> bool:
         """Cheap test: do two lines of ``min_short`` key characters or more have the same key
-        length and code-point sum? (Necessary for a repeat; two sums per line, no keys.)"""
-        starts = np.flatnonzero(codes == 10) + 1
-        starts = np.concatenate([np.zeros(1, np.intp), starts[starts < len(codes)]])
-        # reduceat gives an empty line the value at its start: a newline, 0 in both sums
-        counts = np.add.reduceat(mapped != 0, starts, dtype=np.int64)
-        long = counts >= self.min_short
-        if np.count_nonzero(long) < 2:
+        length and code-point sum? (Necessary for a repeat; one sum per line, no keys.)
+
+        ``kept`` is ``mapped != 0``. Each character adds ``code << 20 | kept`` to its line's
+        sum, so one ``reduceat`` yields ``key sum << 20`` plus the key length (in the low 20
+        bits while a line is shorter than 2**20 characters).
+
+        >>> import numpy as np
+        >>> text = "全会充分肯定一年来全区贯彻落实重要讲话精神。\\n菜单\\n全会充分肯定一年来全区贯彻落实重要讲话精神!"
+        >>> codes = minhash.code_points(text); mapped = minhash.mapped_codes(text, codes)
+        >>> Dedup()._might_repeat(codes, mapped, mapped != 0)
+        True
+        """
+        breaks = np.flatnonzero(codes == 10)
+        if len(breaks) and breaks[-1] == len(codes) - 1:
+            breaks = breaks[:-1]  # a final newline starts no line
+        starts = np.concatenate((_FIRST_LINE, breaks + 1))
+        packed = mapped.astype(np.uint64)
+        packed <<= np.uint64(20)
+        packed |= kept
+        # reduceat gives an empty line the value at its start: a newline, 0 here
+        sums = np.add.reduceat(packed, starts)
+        if len(codes) < 1 << 20:
+            counts = sums & np.uint64(0xFFFFF)
+        else:  # a line may hold 2**20 key characters: count them apart
+            counts = np.add.reduceat(kept, starts, dtype=np.int64)
+        prints = sums[counts >= self.min_short]
+        if len(prints) < 2:
             return False
-        sums = np.add.reduceat(mapped, starts, dtype=np.uint64)
-        prints = ((sums[long] << np.uint64(20)) + counts[long].astype(np.uint64)).tolist()
-        return len(set(prints)) < len(prints)
+        return len(set(prints.tolist())) < len(prints)
 
     #: A later paragraph that is an earlier one with at most this many key characters in front
     #: (a dateline such as "本报讯(记者 某某)") counts as its repeat. Looked for only in a page
@@ -197,8 +222,8 @@ class Dedup(Stage):
             close_run()
         return drop
 
-    def _dedup_paragraphs(self, doc: Document, text: str, codes: np.ndarray, mapped: np.ndarray) -> bool:
-        if not self._might_repeat(codes, mapped):
+    def _dedup_paragraphs(self, doc: Document, text: str, codes: np.ndarray, mapped: np.ndarray, kept: np.ndarray) -> bool:
+        if not self._might_repeat(codes, mapped, kept):
             return False
         lines = text.split("\n")
         keys = paragraph_keys(text, mapped)

@@ -20,33 +20,33 @@ from __future__ import annotations
 import re
 from typing import Callable, NamedTuple
 
+from .. import charmodel
 from ..document import Document, StageRecord
-from ..fixes.artefacts import PRECHECK as ARTEFACTS_PRECHECK, fix_artefacts
-from ..fixes.cjk_mojibake import PRECHECK as CJK_MOJIBAKE_PRECHECK, fix_cjk_mojibake
-from ..fixes.phase_shift import PRECHECK as PHASE_SHIFT_PRECHECK, fix_phase_shift
-from ..fixes.pinyin import PRECHECK as GLUED_PINYIN_PRECHECK, fix_glued_pinyin
-from ..fixes.western import PRECHECK as WESTERN_PRECHECK, fix_western
+from ..fixes import PrecheckParts, fast_precheck, pinyin, western
+# Imported under other names: the stage's options are called like these modules.
+from ..fixes import artefacts as artefacts_fix, cjk_mojibake as cjk_mojibake_fix, phase_shift as phase_shift_fix
 from ..registry import Stage, register
 
 
 class Fix(NamedTuple):
     """One repair in the chain: its option name, the function, and what a line must contain
-    for the function to have anything to do."""
+    for the function to have anything to do (as a regex, and as the parts it is made of)."""
 
     name: str
     apply: Callable[[str, StageRecord | None], str]
     precheck: re.Pattern[str]
+    precheck_parts: PrecheckParts
 
 
 #: The fixes in the order they run. Order matters: Western mojibake first (it may reveal CJK
 #: mojibake), then CJK mojibake (it needs the U+FFFD and `?` that stand for lost bytes), then
 #: the artefacts that are left once everything recoverable has been recovered.
 FIXES: tuple[Fix, ...] = (
-    Fix("ftfy", fix_western, WESTERN_PRECHECK),
-    Fix("cjk_mojibake", fix_cjk_mojibake, CJK_MOJIBAKE_PRECHECK),
-    Fix("phase_shift", fix_phase_shift, PHASE_SHIFT_PRECHECK),
-    Fix("glued_pinyin", fix_glued_pinyin, GLUED_PINYIN_PRECHECK),
-    Fix("artefacts", fix_artefacts, ARTEFACTS_PRECHECK),
+    Fix("ftfy", western.fix_western, western.PRECHECK, western.PRECHECK_PARTS),
+    Fix("cjk_mojibake", cjk_mojibake_fix.fix_cjk_mojibake, cjk_mojibake_fix.PRECHECK, cjk_mojibake_fix.PRECHECK_PARTS),
+    Fix("phase_shift", phase_shift_fix.fix_phase_shift, phase_shift_fix.PRECHECK, phase_shift_fix.PRECHECK_PARTS),
+    Fix("glued_pinyin", pinyin.fix_glued_pinyin, pinyin.PRECHECK, pinyin.PRECHECK_PARTS),
+    Fix("artefacts", artefacts_fix.fix_artefacts, artefacts_fix.PRECHECK, artefacts_fix.PRECHECK_PARTS),
 )
 
 
@@ -58,13 +58,25 @@ def chars_changed(before: str, after: str) -> int:
     3
     """
     n = min(len(before), len(after))
-    start = 0
-    while start < n and before[start] == after[start]:
-        start += 1
-    end = 0
-    while end < n - start and before[-1 - end] == after[-1 - end]:
-        end += 1
-    return max(len(before), len(after)) - start - end
+    # Binary searches on slice comparisons: a few string compares in C instead of a Python
+    # step per character of a long line.
+    lo, hi = 0, n  # longest common prefix
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if before[:mid] == after[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    start = lo
+    lo, hi = 0, n - start  # longest common suffix not overlapping the prefix
+    len_before, len_after = len(before), len(after)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if before[len_before - mid :] == after[len_after - mid :]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return max(len_before, len_after) - start - lo
 
 
 @register
@@ -90,20 +102,42 @@ class Repair(Stage):
             "artefacts": artefacts,
         }
         self.fixes = [fix for fix in FIXES if switches.get(fix.name, True)]
-        # One regex for "could any enabled fix act on this?", run once per document and then
-        # once per line of the documents that hit it.
-        self.precheck = re.compile("|".join(f"(?:{fix.precheck.pattern})" for fix in self.fixes) or "(?!)")
+        # The tables the fixes need are read now, once per process, rather than by whichever
+        # document first needs them (it would take some 0.2 s longer than any other).
+        if cjk_mojibake or phase_shift:
+            charmodel.load()
+        if glued_pinyin:
+            pinyin.readings()
+        if artefacts:
+            artefacts_fix.question_words()
+        # One regex for "could any enabled fix act on this?". It scans the document once: no
+        # match in a line means no fix has anything to do there. (No part matches across a
+        # line break, so a match found in the whole text is a match of its line.)
+        self.precheck = fast_precheck(tuple(part for fix in self.fixes for part in fix.precheck_parts))
 
     def apply(self, doc: Document) -> None:
         text = doc.text or ""
-        if not self.fixes or not self.precheck.search(text):
+        hit = self.precheck.search(text) if self.fixes else None
+        if hit is None:
             return
         rec = doc.record(self.name)
         lines = text.split("\n")
         changed = 0
-        for i, line in enumerate(lines):
-            if not self.precheck.search(line):
-                continue
+        # Walk from hit to hit, skipping to the next line after each: lines without a hit are
+        # never looked at in Python.
+        line_starts: list[int] = []
+        while hit is not None:
+            start = text.rfind("\n", 0, hit.start()) + 1
+            end = text.find("\n", hit.end())
+            line_starts.append(start)
+            hit = self.precheck.search(text, end + 1) if end >= 0 else None
+        i = 0
+        pos = 0
+        for start in line_starts:
+            # index of the line that begins at ``start``
+            i += text.count("\n", pos, start)
+            pos = start
+            line = lines[i]
             new = line
             for fix in self.fixes:
                 if fix.precheck.search(new):

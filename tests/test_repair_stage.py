@@ -1,0 +1,173 @@
+"""How the repair stage finds the lines it has to look at: the fast prechecks match exactly
+where the plain ones do, only lines with a hit reach a fix, and the stage's bookkeeping
+(characters changed, recorded changes) is exact."""
+from __future__ import annotations
+
+import doctest
+import random
+import re
+
+import pytest
+
+from cleancorp import fixes
+from cleancorp.document import Document
+from cleancorp.fixes import cjk_mojibake, fast_precheck, precheck_pattern, western
+from cleancorp.fixes.western import fix_western
+from cleancorp.stages import repair
+from cleancorp.stages.repair import FIXES, Repair, chars_changed
+
+
+def test_doctests():
+    result = doctest.testmod(fixes)
+    assert result.attempted >= 3 and result.failed == 0
+
+
+def _probe_lines(clean_lines: list[str]) -> list[str]:
+    """Clean paragraphs, the same garbled in the usual ways, and hand-made edge cases."""
+    rng = random.Random(11)
+    clean = rng.sample([ln for ln in clean_lines if 5 <= len(ln) <= 120], 300)
+    out = list(clean)
+    for ln in clean[:100]:
+        out.append(ln.encode("utf-8").decode("gbk", "replace"))
+        out.append(ln.encode("utf-8").decode("big5", "replace"))
+        out.append(ln.encode("gbk", "replace").decode("latin-1"))
+        out.append(ln.encode("utf-8").decode("cp1252", "replace"))
+        b5 = ln.encode("big5", "replace")
+        out.append("?" + b5[1:].decode("big5", "replace"))
+    out += [
+        "", "?", "？", "\ufffd", "&", "&amp;", "&#x4e2d;", "(", "（zhong1）", "區(qū)",
+        "????全会", "中?文", "a?é", "\ue000", "\U000f0000", "Copyright © 2024", "首页 · 要闻",
+        "\x00\x07\x7f", "中\u200b文", "\u00a9\u00b7", "€‚ƒ", "?\ufffd?", "閲?嶅", "(\ufffd",
+    ]
+    return out
+
+
+@pytest.mark.parametrize("fix", FIXES, ids=[f.name for f in FIXES])
+def test_fast_precheck_matches_like_the_plain_alternation(fix, clean_lines):
+    plain = re.compile(precheck_pattern(fix.precheck_parts))
+    assert fix.precheck.pattern == fast_precheck(fix.precheck_parts).pattern
+    for line in _probe_lines(clean_lines):
+        assert [m.span() for m in fix.precheck.finditer(line)] == [m.span() for m in plain.finditer(line)], line
+
+
+def test_stage_precheck_hits_the_lines_any_fix_would(clean_lines):
+    stage = Repair()
+    plain = [re.compile(precheck_pattern(f.precheck_parts)) for f in FIXES]
+    for line in _probe_lines(clean_lines):
+        assert bool(stage.precheck.search(line)) == any(p.search(line) for p in plain), line
+    # With a fix switched off, its parts are left out of the stage's precheck.
+    assert Repair(glued_pinyin=False).precheck.search("（zhong1）") is None
+    assert Repair(ftfy=False, cjk_mojibake=False, phase_shift=False, glued_pinyin=False, artefacts=False).precheck.search("?") is None
+
+
+def test_fast_precheck_rejects_parts_it_cannot_lead_with():
+    with pytest.raises(ValueError):
+        fast_precheck((("[^a]", "b"),))
+
+
+def test_only_lines_with_a_hit_reach_the_fixes(clean_lines):
+    """A long clean document (1500 lines) with two damaged lines: the fixes see those two lines only."""
+    stage = Repair()
+    seen: list[str] = []
+
+    def counting(fix):
+        def apply(line, record):
+            seen.append(line)
+            return fix.apply(line, record)
+
+        return fix._replace(apply=apply)
+
+    stage.fixes = [counting(f) for f in stage.fixes]
+    clean = [ln for ln in clean_lines if not stage.precheck.search(ln)][:1500]
+    assert len(clean) == 1500
+    lines = clean[:700] + ["记者 閲嶅簡鏃ユ姤 报道"] + clean[700:] + ["????全会由区委常委会主持。"]
+    doc = Document("a", text="\n".join(lines))
+    stage.apply(doc)
+    assert set(seen) == {"记者 閲嶅簡鏃ユ姤 报道", "????全会由区委常委会主持。"}
+    assert doc.text.split("\n") == clean[:700] + ["记者 重庆日报 报道"] + clean[700:] + ["全会由区委常委会主持。"]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("中\ufffd\n中文\n閲嶅簡鏃ユ姤", "中\n中文\n重庆日报"),  # hits in the first and the last line
+        ("閲嶅簡鏃ユ姤\n\n閲嶅簡鏃ユ姤\n", "重庆日报\n\n重庆日报\n"),  # empty lines, trailing newline
+        ("\n\n????中文", "\n\n中文"),
+        ("中文\n", None),  # nothing to do: the document is left as it is, nothing recorded
+    ],
+)
+def test_stage_maps_hits_to_their_lines(text, expected):
+    doc = Document("a", text=text)
+    Repair().apply(doc)
+    if expected is None:
+        assert doc.text == text and "repair" not in doc.log
+    else:
+        assert doc.text == expected
+
+
+def test_repeated_line_is_recorded_each_time():
+    """The ftfy result of a line is remembered, but each occurrence is still a recorded change."""
+    doc = Document("a", text="â€œä¸­æ–‡â€\x9d\nâ€œä¸­æ–‡â€\x9d")
+    Repair().apply(doc)
+    assert doc.text == "“中文”\n“中文”"
+    rec = doc.log["repair"]
+    assert [c.fix for c in rec.changes] == ["ftfy", "ftfy"]
+    assert rec.chars_changed == 2 * chars_changed("â€œä¸­æ–‡â€\x9d", "“中文”")
+
+
+def _chars_changed_by_steps(before: str, after: str) -> int:
+    """The definition, one character at a time."""
+    n = min(len(before), len(after))
+    start = 0
+    while start < n and before[start] == after[start]:
+        start += 1
+    end = 0
+    while end < n - start and before[-1 - end] == after[-1 - end]:
+        end += 1
+    return max(len(before), len(after)) - start - end
+
+
+def test_chars_changed_agrees_with_its_definition():
+    rng = random.Random(5)
+    for _ in range(20_000):
+        a = "".join(rng.choice("ab中") for _ in range(rng.randint(0, 9)))
+        b = "".join(rng.choice("ab中") for _ in range(rng.randint(0, 9)))
+        assert chars_changed(a, b) == _chars_changed_by_steps(a, b), (a, b)
+    assert chars_changed("aa", "aaa") == 1
+    assert chars_changed("", "") == 0
+    assert repair.chars_changed("重庆閲嶅簡日报", "重庆重庆日报") == 3
+
+
+def test_ftfy_remembers_short_lines_only():
+    western._ftfy_line.cache_clear()
+    short = "首页 · 要闻 · 时政"
+    long = "中文" * western.FTFY_CACHE_MAX_LINE + " © " + "&amp;"
+    assert fix_western(short) == short
+    assert fix_western(long) == long.replace("&amp;", "&")
+    assert fix_western(short) == short
+    info = western._ftfy_line.cache_info()
+    assert (info.hits, info.misses, info.currsize) == (1, 1, 1)
+
+
+def _window_by_chars(piece: str, codec: str) -> tuple[list[int], dict[int, int]]:
+    """The bytes and boundaries of a piece without lost-byte marks, one character at a time."""
+    data: list[int] = []
+    boundary: dict[int, int] = {}
+    for n, ch in enumerate(piece):
+        if n:
+            boundary[len(data)] = n
+        b = cjk_mojibake._encode_char(ch, codec)
+        data += b if b is not None else b"\xff"
+    boundary[len(data)] = len(piece)
+    return data, boundary
+
+
+def test_window_of_han_text_reads_like_one_character_at_a_time(clean_lines):
+    rng = random.Random(2)
+    pieces = [ln[k : k + 12] for ln in rng.sample(clean_lines, 300) for k in (0, 5)]
+    pieces += ["閲嶅簡鏃ユ姤", "€中文", "中\U00020000文", "中a文", "…、。", "瓩", "\ue000中", "x"]
+    for piece in pieces:
+        if "?" in piece or "\ufffd" in piece or not piece:
+            continue
+        for codec in cjk_mojibake.MISREAD_UTF8:
+            assert cjk_mojibake._window(piece, 0, 12, codec, True) == _window_by_chars(piece, codec), (piece, codec)
