@@ -137,6 +137,7 @@ class CharClass:
 
     def __init__(self, chars) -> None:
         chars = sorted(set(chars))
+        self.chars: tuple[str, ...] = tuple(chars)
         bmp = "".join(re.escape(c) for c in chars if c <= "\uffff")
         self.bmp = re.compile(f"[{bmp}]") if bmp else None
         self.full = re.compile(f"[{''.join(re.escape(c) for c in chars)}]") if chars else None
