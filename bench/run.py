@@ -451,13 +451,62 @@ def dedup_many(count: int) -> dict[str, Any]:
 # -- the whole run --------------------------------------------------------------------------
 
 
+def corpus_shards(pages: list[tuple[str, str, bytes]], docs: int, work: Path, shard_docs: int = 1000) -> Path:
+    """``docs`` short documents (a few paragraphs of the benchmark pages each, chrome and dirt
+    included) in JSONL shards of ``shard_docs``, written once and cached under ``work``."""
+    import json as _json
+
+    from cleancorp.stages.decode import decode_bytes
+
+    folder = work / f"corpus-jsonl-{docs}"
+    done = folder / ".complete"
+    if done.exists():
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    texts = [decode_bytes(raw)[0] or "" for _, _, raw in pages]
+    n = 0
+    shard = 0
+    while n < docs:
+        lines = []
+        for _ in range(min(shard_docs, docs - n)):
+            page = texts[n % len(texts)].split("\n")
+            start = (n // len(texts)) * 3 % max(1, len(page))
+            body = "\n".join(page[start : start + 4]) or texts[n % len(texts)]
+            lines.append(_json.dumps({"id": f"d{n}", "text": body}, ensure_ascii=False))
+            n += 1
+        (folder / f"shard-{shard:05d}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        shard += 1
+    done.write_text("ok\n")
+    return folder
+
+
+def corpus_command(folder: Path, jobs: int, work: Path) -> dict[str, Any]:
+    """`cleancorp corpus IN OUT -q -j N` over the JSONL shards, start-up and writing included."""
+    out = work / f"corpus-out-{jobs}"
+    shutil.rmtree(out, ignore_errors=True)
+    nbytes = sum(f.stat().st_size for f in folder.glob("*.jsonl"))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    rss_file = work / f"corpus-{jobs}.rss"
+    t0 = time.perf_counter()
+    proc = _probe([sys.executable, "-m", "cleancorp", "corpus", str(folder), str(out), "-q", "-j", str(jobs)], rss_file,
+                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, err_bytes = proc.communicate()
+    seconds = time.perf_counter() - t0
+    summary = json.loads((out / "_cleancorp" / "summary.json").read_text(encoding="utf-8")) if proc.returncode == 0 else {}
+    shutil.rmtree(out, ignore_errors=True)
+    return _row(f"corpus command, -j {jobs}", nbytes, seconds, exit_code=proc.returncode, jobs=jobs,
+                docs=summary.get("docs_in", 0), kept=summary.get("docs_kept", 0),
+                peak_rss_mb=_probed_rss_mb(rss_file), stderr_tail=err_bytes.decode("utf-8", "replace")[-300:])
+
+
 def machine() -> dict[str, Any]:
     return {"cpu_count": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
             "processor": platform.processor() or platform.machine()}
 
 
 def run(mb: float = 50, seed: int = 1, workers: int | None = None, naive_mb: float = 3, convert_ref_mb: float = 0.5,
-        stream_mb: float = 200, dedup_docs: int = 200_000, work: Path = WORK,
+        stream_mb: float = 200, dedup_docs: int = 200_000, corpus_docs: int = 100_000, work: Path = WORK,
         progress: Callable[[str], None] = lambda msg: None) -> dict[str, Any]:
     """Measure every row; return the results dict that ``bench/results.json`` holds."""
     workers = workers or os.cpu_count() or 1
@@ -485,6 +534,13 @@ def run(mb: float = 50, seed: int = 1, workers: int | None = None, naive_mb: flo
     rows["cli"] = cli_end_to_end(folder, files, work)
     progress("naive chain")
     rows["naive"] = naive_chain(pages, naive_mb)
+    if corpus_docs:
+        progress(f"corpus command on {corpus_docs:,} documents, -j 1 and -j {workers}")
+        shards = corpus_shards(pages, corpus_docs, work)
+        rows["corpus_1"] = corpus_command(shards, 1, work)
+        rows["corpus_all"] = corpus_command(shards, workers, work)
+        rows["corpus_all"].update(ratio=round(rows["corpus_all"]["mb_per_s"] / max(rows["corpus_1"]["mb_per_s"], 1e-9), 2),
+                                  ratio_means="speed-up over -j 1")
     del pages
     ratio = rows["chain_1"]["mb_per_s"] / max(rows["naive"]["mb_per_s"], 1e-9)
     rows["chain_1"].update(ratio=round(ratio, 1), ratio_means="chain MB/s / naive MB/s",
@@ -543,11 +599,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--convert-ref-mb", type=float, default=0.5, help="traditional text for convert vs OpenCC")
     p.add_argument("--stream-mb", type=float, default=200, help="size of the stdin document (0: skip)")
     p.add_argument("--dedup-docs", type=int, default=200_000, help="short documents for the dedup row (default 200000; 0: skip)")
+    p.add_argument("--corpus-docs", type=int, default=100_000, help="short documents in JSONL shards for the corpus command rows (-j 1 and all cores; 0: skip)")
     p.add_argument("--work", type=Path, default=WORK, help="cache folder for the corpus (default bench/work)")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     args = p.parse_args(argv)
     results = run(args.mb, args.seed, args.workers or None, args.naive_mb, args.convert_ref_mb, args.stream_mb,
-                  args.dedup_docs, args.work, progress=lambda msg: print(f"... {msg}", file=sys.stderr, flush=True))
+                  args.dedup_docs, args.corpus_docs, args.work, progress=lambda msg: print(f"... {msg}", file=sys.stderr, flush=True))
     table = format_table(results)
     print(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)

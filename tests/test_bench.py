@@ -15,14 +15,14 @@ sys.path.insert(0, str(ROOT))  # `bench` is a folder of the repository, not an i
 from bench import corpus, run  # noqa: E402
 
 ROWS = ["stage:decode", "stage:repair", "stage:convert", "stage:normalize", "stage:boilerplate", "stage:dedup",
-        "decode_vs_utf8", "convert_vs_opencc", "chain_1", "chain_all", "cli", "naive", "stream", "stream_small_buffer", "dedup_many"]
+        "decode_vs_utf8", "convert_vs_opencc", "chain_1", "chain_all", "cli", "naive", "corpus_1", "corpus_all", "stream", "stream_small_buffer", "dedup_many"]
 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     work = tmp_path_factory.mktemp("bench-work")
     return run.run(mb=0.3, seed=5, workers=2, naive_mb=0.05, convert_ref_mb=0.02, stream_mb=2, dedup_docs=2000,
-                   work=work)
+                   corpus_docs=300, work=work)
 
 
 def test_doctests_run():
@@ -53,6 +53,9 @@ def test_every_row_measured(results):
     for key in ("decode_vs_utf8", "convert_vs_opencc", "chain_1"):
         assert results["rows"][key]["ratio"] > 0, key
     assert results["rows"]["cli"]["exit_code"] == 0
+    assert results["rows"]["corpus_1"]["exit_code"] == 0 and results["rows"]["corpus_all"]["exit_code"] == 0
+    assert results["rows"]["corpus_1"]["docs"] == results["rows"]["corpus_all"]["docs"] == 300
+    assert results["rows"]["corpus_all"]["ratio"] > 0
     assert results["rows"]["stream"]["exit_code"] == 0
     assert results["rows"]["stream"]["bytes"] == 2 * 1024 * 1024
     assert results["rows"]["chain_all"]["workers"] == 2
