@@ -193,23 +193,13 @@ class Pipeline:
         self.docs_in += 1
         clock = time.perf_counter
         for stage, stats in zip(self.stages, self.stats):
-            if doc.text is None and not stage.needs_bytes:
-                _decode_plain(doc)
-            stats.docs_in += 1
-            before = doc.text
+            before = stage_enter(stage, stats, doc)
             t0 = clock()
             stage.apply(doc)
-            stats.seconds += clock() - t0
-            rec = doc.log.get(stage.name)
-            if rec is not None:
-                stats.chars_changed += rec.chars_changed
-                stats.lines_removed += rec.lines_removed
-            if doc.text is not before and doc.text != before:
-                stats.docs_changed += 1
+            stage_leave(stage, stats, doc, before, clock() - t0)
             if doc.dropped is not None:
                 self.dropped[doc.dropped] = self.dropped.get(doc.dropped, 0) + 1
                 return doc
-            stats.docs_out += 1
         if doc.text is None:
             _decode_plain(doc)
         if self.drop_empty and not doc.text.strip():
@@ -267,6 +257,28 @@ class Pipeline:
         dropped = ", ".join(f"{k}: {v}" for k, v in sorted(self.dropped.items())) or "none"
         lines.append(f"documents: {self.docs_in} in, {self.docs_out} out; dropped: {dropped}")
         return "\n".join(lines)
+
+
+def stage_enter(stage: Stage, stats: StageStats, doc: Document) -> str | None:
+    """Counters before ``stage`` sees ``doc``; returns the text to compare with afterwards.
+    (Engines that run a stage in parts call this pair around the parts.)"""
+    if doc.text is None and not stage.needs_bytes:
+        _decode_plain(doc)
+    stats.docs_in += 1
+    return doc.text
+
+
+def stage_leave(stage: Stage, stats: StageStats, doc: Document, before: str | None, seconds: float) -> None:
+    """Counters after ``stage`` has seen ``doc``: time, changes, and whether it went on."""
+    stats.seconds += seconds
+    rec = doc.log.get(stage.name)
+    if rec is not None:
+        stats.chars_changed += rec.chars_changed
+        stats.lines_removed += rec.lines_removed
+    if doc.text is not before and doc.text != before:
+        stats.docs_changed += 1
+    if doc.dropped is None:
+        stats.docs_out += 1
 
 
 def _decode_plain(doc: Document) -> None:

@@ -55,7 +55,7 @@ from ..corpus import CorpusError, CorpusRun, Unit, UnitResult, _read_unit, split
 from ..document import Document
 from ..io import write_atomic
 from ..linestats import LineStats
-from ..pipeline import Pipeline, StageStats, _decode_plain
+from ..pipeline import Pipeline, StageStats, _decode_plain, stage_enter, stage_leave
 
 #: Corpus-level stages this engine knows how to split into collect / decide / apply.
 SUPPORTED = ("boilerplate", "dedup")
@@ -137,22 +137,7 @@ class _LineReplay:
 
 def _enter(stage, stats: StageStats, doc: Document) -> tuple[str | None, float]:
     """Book-keeping before a stage runs on a document (as Pipeline.process does it)."""
-    if doc.text is None and not stage.needs_bytes:
-        _decode_plain(doc)
-    stats.docs_in += 1
-    return doc.text, time.perf_counter()
-
-
-def _leave(stage, stats: StageStats, doc: Document, before: str | None, seconds: float) -> None:
-    stats.seconds += seconds
-    rec = doc.log.get(stage.name)
-    if rec is not None:
-        stats.chars_changed += rec.chars_changed
-        stats.lines_removed += rec.lines_removed
-    if doc.text is not before and doc.text != before:
-        stats.docs_changed += 1
-    if doc.dropped is None:
-        stats.docs_out += 1
+    return stage_enter(stage, stats, doc), time.perf_counter()
 
 
 def _advance(shard: Shard, tail: Pipeline) -> Shard:
@@ -166,7 +151,7 @@ def _advance(shard: Shard, tail: Pipeline) -> Shard:
             if doc.dropped is None:
                 before, t0 = _enter(stage, stats, doc)
                 stage.apply(doc)
-                _leave(stage, stats, doc, before, time.perf_counter() - t0)
+                stage_leave(stage, stats, doc, before, time.perf_counter() - t0)
         shard.step += 1
     if shard.step == len(stages):
         for doc in docs:
@@ -331,14 +316,14 @@ def apply_decisions(shard: Shard, spec, decisions: dict[int, Any]) -> Shard:
                 stage.apply(doc)
             finally:
                 stage._stats = saved
-            _leave(stage, stats, doc, before, time.perf_counter() - t0)
+            stage_leave(stage, stats, doc, before, time.perf_counter() - t0)
         else:
             before, elapsed, _, _ = pending
             match = decisions.get(n)
             if match is not None:
                 duplicate_of, similarity, measure = match
                 doc.drop("duplicate", stage.name, duplicate_of=duplicate_of, similarity=similarity, measure=measure)
-            _leave(stage, stats, doc, before, elapsed)
+            stage_leave(stage, stats, doc, before, elapsed)
     shard.pending = {}
     shard.step += 1
     return _advance(shard, tail)
