@@ -91,7 +91,7 @@ def make_page(rng: random.Random, paras: list[str], trad: list[str], kind: str, 
     body = [source[i] for i in sorted(rng.sample(range(len(source)), count))]
     site = rng.choice(SITES)
     title = body[0][:24] if body else "新闻"
-    lines = [MENUS[number % len(MENUS)], f"当前位置：首页 > 新闻 > 正文", title,
+    lines = [MENUS[number % len(MENUS)], "当前位置：首页 > 新闻 > 正文", title,
              f"来源：{site}  {2010 + number % 14}-{1 + number % 12:02d}-{1 + number % 28:02d} 10:{number % 60:02d}"]
     body = list(body)
     if kind == "question-indent":

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Iterable, Iterator
 
 from .document import Document
-from .io import AtomicWriter, InputError, document_from_record, iter_jsonl, jsonl_line, read_bytes, write_atomic
+from .io import InputError, document_from_record, iter_jsonl, jsonl_line, read_bytes, write_atomic
 from .pipeline import Pipeline, StageStats
 from .registry import OptionError
 

@@ -167,7 +167,7 @@ def commercial_portal(rng, body):
         ("B", pick(rng, "猜你喜欢", "大家都在看")),
         ("B", "外卖骑手的一天：奔跑在城市的大街小巷"),
         ("B", "这个冬天，我们一起去看雪吧"),
-        ("B", f"关于我们 | About us | 广告服务 | 联系我们 | 招聘信息 | 网站律师 | 产品答疑"),
+        ("B", "关于我们 | About us | 广告服务 | 联系我们 | 招聘信息 | 网站律师 | 产品答疑"),
         ("B", "Copyright © 1996-2024 SINA Corporation, All Rights Reserved"),
     ]
     return page

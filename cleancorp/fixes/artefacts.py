@@ -30,6 +30,8 @@ a marker costs one character, deleting a question mark would harm clean text.
 """
 from __future__ import annotations
 
+from ..chars import HAN
+
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -41,7 +43,6 @@ DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "question_words.tx
 
 FIX_NAME = "artefacts"
 
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _PRIVATE_USE = "\ue000-\uf8ff\U000f0000-\U0010ffff"
 _SPACE = " \t\u3000\u00a0"
 
@@ -55,15 +56,15 @@ _JUNK = re.compile(f"(?:\\?(?=\ufffd))?[\ufffd{_PRIVATE_USE}]+")
 _LINE_INDENT = re.compile(f"^[{_SPACE}]*[?？](?:[{_SPACE}]*[?？])*[{_SPACE}]*(?=[^\\s?？A-Za-z])")
 # Two or more `?` after a full stop or closing quote, before a Han character or opening quote:
 # the indent of a paragraph that was joined to the one before it.
-_MID_INDENT = re.compile(f"(?<=[。！”」』])\\?{{2,}}(?=[{_HAN}“「『])")
+_MID_INDENT = re.compile(f"(?<=[。！”」』])\\?{{2,}}(?=[{HAN}“「『])")
 # Question marks (spaces around and between allowed) from one Han character to the next.
-_BETWEEN_HAN = re.compile(f"(?<=[{_HAN}])([{_SPACE}]*)([?？](?:[{_SPACE}]*[?？])*)([{_SPACE}]*)(?=[{_HAN}])")
+_BETWEEN_HAN = re.compile(f"(?<=[{HAN}])([{_SPACE}]*)([?？](?:[{_SPACE}]*[?？])*)([{_SPACE}]*)(?=[{HAN}])")
 # Punctuation that NFKC folds to ASCII: its full-width form in a line shows the line was not
 # folded.
 _FULLWIDTH_PUNCT = re.compile("[，！：；（）？]")
 # Where a sentence starts, looking back from a question mark.
 _SENTENCE_END = frozenset("。！？；!;?\n“「『")
-_A_NOT_A = re.compile(f"([{_HAN}])[不没沒]\\1")
+_A_NOT_A = re.compile(f"([{HAN}])[不没沒]\\1")
 _LOOKBACK = 80
 
 

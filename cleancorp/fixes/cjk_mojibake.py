@@ -29,6 +29,8 @@ UTF-8 or double-byte text, or when by chance they do, the result reads worse tha
 """
 from __future__ import annotations
 
+from .. import charmodel
+
 import codecs
 import itertools
 import re
@@ -138,10 +140,7 @@ _ASCII = re.compile("[\x00-\x7f]")
 _RUN3 = re.compile(f"(?:{_LATIN_HIGH}[\\x21-\\x7e]?)+")
 
 
-def _model():
-    from .. import charmodel
-
-    return charmodel.load()
+_model = charmodel.load  # read once per process, on first use
 
 
 from ..charmodel import LINE_END  # noqa: E402  (the model's end-of-paragraph mark)

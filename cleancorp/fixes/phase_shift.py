@@ -27,6 +27,10 @@ Pages are often NFKC-folded after the damage, so a garbled `！` may now read `!
 """
 from __future__ import annotations
 
+from .. import charmodel
+
+from ..chars import HAN
+
 import re
 import unicodedata
 from functools import lru_cache
@@ -61,15 +65,12 @@ _NON_ASCII_RUN = re.compile("[^\\x00-\\x7f\ufffd]*")
 _MARKS = re.compile("[?\ufffd]")
 _LEAD_BYTES = tuple(range(0x81, 0xFF))
 _HIGH_BYTES = tuple(range(0x80, 0xFF))
-_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN = re.compile(f"[{HAN}]")
 # ASCII that NFKC folding made from a full-width character (U+FF01–FF5E).
 _FOLDABLE = frozenset(chr(c) for c in range(0x21, 0x7F))
 
 
-def _model():
-    from .. import charmodel
-
-    return charmodel.load()
+_model = charmodel.load  # read once per process, on first use
 
 
 class Run(NamedTuple):

@@ -17,6 +17,8 @@ readings as tone-number syllables), built by ``scripts/build_pinyin_readings.py`
 """
 from __future__ import annotations
 
+from ..chars import HAN
+
 import re
 import unicodedata
 from functools import lru_cache
@@ -29,7 +31,6 @@ DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "pinyin_readings.t
 
 FIX_NAME = "glued_pinyin"
 
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # Letters a pinyin syllable can be written with: ASCII, the accented Latin letters of tone marks
 # (precomposed, or followed by combining marks), ü as `v` or `u:`, and the IPA ɑ/ɡ some fonts use.
 _SYLLABLE_CHARS = "A-Za-z\u00c0-\u024f\u0251\u0261\u1e00-\u1eff\u0300-\u036f:"
@@ -37,7 +38,7 @@ _SYLLABLE_CHARS = "A-Za-z\u00c0-\u024f\u0251\u0261\u1e00-\u1eff\u0300-\u036f:"
 #: Anything this fix could act on: a bracket and a letter (brackets are rare, so this is fast).
 PRECHECK_PARTS: PrecheckParts = (("[(（]", f"[{_SYLLABLE_CHARS}]"),)
 PRECHECK = fast_precheck(PRECHECK_PARTS)
-_GLUED = re.compile(f"([{_HAN}])([(（])([{_SYLLABLE_CHARS}]{{1,8}}[0-5]?)([)）])")
+_GLUED = re.compile(f"([{HAN}])([(（])([{_SYLLABLE_CHARS}]{{1,8}}[0-5]?)([)）])")
 
 # Combining marks after NFD → the tone number they stand for.
 _TONE_MARKS = {"\u0304": "1", "\u0301": "2", "\u030c": "3", "\u0300": "4"}

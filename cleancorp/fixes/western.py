@@ -39,14 +39,7 @@ FTFY_CONFIG = ftfy.TextFixerConfig(
     explain=False,
 )
 # The same without the encoding repair, for lines that hold double-byte CJK mojibake.
-FTFY_NO_ENCODING = ftfy.TextFixerConfig(
-    uncurl_quotes=False,
-    fix_character_width=False,
-    fix_latin_ligatures=False,
-    normalization="NFC",
-    explain=False,
-    fix_encoding=False,
-)
+FTFY_NO_ENCODING = FTFY_CONFIG._replace(fix_encoding=False)
 
 #: Lines without any of these never reach ftfy: Latin-1/cp1252 mojibake letters, HTML escapes,
 #: control characters, zero-width characters. (Curly quotes alone are ordinary Chinese text.)

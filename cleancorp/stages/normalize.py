@@ -7,16 +7,17 @@
 """
 from __future__ import annotations
 
+from ..chars import HAN
+
 import re
 import unicodedata
 
 from ..document import Document
 from ..registry import Stage, register
 
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # ASCII punctuation between (or after) Han characters → its full-width Chinese form.
 _PUNCT_WIDTH = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！", "(": "（", ")": "）"}
-_ASCII_PUNCT_IN_HAN = re.compile(f"(?<=[{_HAN}])[,:;?!]|[,:;?!](?=[{_HAN}])")
+_ASCII_PUNCT_IN_HAN = re.compile(f"(?<=[{HAN}])[,:;?!]|[,:;?!](?=[{HAN}])")
 _SPACES = re.compile("[ \t\u00a0\u2000-\u200a\u202f\u205f]{2,}")
 _EDGE_SPACE = "\t \u00a0\u3000\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f"
 
