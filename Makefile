@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: all install test demo corpus eval eval-boilerplate eval-dedup bench bench-dedup clean-out
+.PHONY: all install test demo report report-png corpus eval eval-boilerplate eval-dedup bench bench-dedup clean-out
 
 all: test
 
@@ -20,11 +20,20 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 # The main job on the shipped dirty pages: the corpus command over fixtures/pages/, cleaned
-# tree in out/demo/, report and summary in out/demo/_cleancorp/.
+# tree in out/demo/, report, summary and the HTML audit report in out/demo/_cleancorp/.
 demo: $(STAMP)
 	rm -rf out/demo
-	$(BIN)/cleancorp corpus fixtures/pages out/demo
-	@echo "cleaned corpus: out/demo/ ($$(ls out/demo/*.txt | wc -l) documents); report: out/demo/_cleancorp/report.jsonl"
+	$(BIN)/cleancorp corpus fixtures/pages out/demo --html
+	@echo "cleaned corpus: out/demo/ ($$(ls out/demo/*.txt | wc -l) documents); report: out/demo/_cleancorp/report.jsonl, out/demo/_cleancorp/report.html"
+
+# The HTML audit report of an earlier run: make report OUT=path  (writes OUT/_cleancorp/report.html)
+report: $(STAMP)
+	@test -n "$(OUT)" || { echo "usage: make report OUT=path"; exit 2; }
+	$(BIN)/cleancorp report "$(OUT)/_cleancorp/report.jsonl" -o "$(OUT)/_cleancorp/report.html"
+
+# docs/report.png: the demo's HTML report in headless Chromium (apt-get install chromium)
+report-png: demo
+	$(BIN)/python scripts/report_screenshot.py out/demo/_cleancorp/report.html docs/report.png
 
 # Clean a whole tree: make corpus IN=path OUT=path [JOBS=n]  (resumes when run again)
 corpus: $(STAMP)

@@ -29,7 +29,7 @@ from .registry import OptionError, describe_stages
 from .segments import SegmentedDocument
 
 PROG = "cleancorp"
-SUBCOMMANDS = {"stages", "corpus"}
+SUBCOMMANDS = {"stages", "corpus", "report"}
 
 # Flags that are shorthands for one stage option; the Python API's clean() takes the same names.
 SHORTHANDS = API_SHORTHANDS
@@ -82,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog=(
             "Subcommands: `cleancorp stages` lists the stages and their options; "
-            "`cleancorp corpus IN OUT` cleans a whole tree in parallel (see its --help)."
+            "`cleancorp corpus IN OUT` cleans a whole tree in parallel (see its --help); "
+            "`cleancorp report OUT/_cleancorp/report.jsonl -o report.html` writes a run's HTML audit report."
         ),
     )
     p.add_argument("files", nargs="*", metavar="FILE", help="input files (default: standard input; `-` too)")
@@ -421,6 +422,10 @@ def main(argv: list[str] | None = None) -> int:
                 from .corpus import main as corpus_main
 
                 return corpus_main(argv[1:])
+            if argv and argv[0] == "report":
+                from .report_html import main as report_main
+
+                return report_main(argv[1:])
             args = build_parser().parse_args(argv)
             check_outputs(args)
             pipeline = build_pipeline(args)

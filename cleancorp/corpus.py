@@ -5,10 +5,23 @@ How a run works:
 * Inputs are the files under IN (or listed by ``--files-from``, or matched by a glob), taken in
   a stable order: sorted by their relative path (Unicode code-point order of the POSIX form).
   That order decides which copy of a duplicate is kept, whatever ``-j`` is.
-* Per-document stages (decode, repair, convert, normalize) run in ``-j`` worker processes, one
-  input file per task. Corpus-level stages (those that keep state across documents:
-  boilerplate statistics, cross-document dedup) run in the main process, over the documents in
-  input order, so the result is identical for every ``-j``.
+* ``-j`` worker processes take one input file per task and run on its documents everything
+  that looks at one document at a time: the per-document stages (decode, repair, convert,
+  normalize), then the per-document halves of the corpus-level stages (``prepare``):
+  boilerplate's rules and page layout, and the page's line-statistics candidates (8-byte
+  hashes of its short head and tail lines); dedup's repeats inside the page, and the MinHash
+  sketch and LSH keys of what is left (computed for the file's documents together). A worker
+  holds only the stage tables; no state of the run.
+* The main process takes the files' results in input order and runs the ordered halves
+  (``decide``), which need the documents before: it counts the candidates in the
+  line-statistics sketch and offers the fingerprints to the dedup index, and holds that state
+  (the 8 MiB sketch, the index). A document these decisions leave as the worker left it (most
+  of them) is written from the report line and output bytes the worker made; one they change
+  is finished here: a duplicate is dropped; when the statistics remove a line the worker kept,
+  the line goes and dedup's half runs again on the new text. So the result is the one of the
+  stages run one after the other (``cleancorp`` as a filter) and identical for every ``-j``.
+  A chain whose corpus-level part is not boilerplate and dedup runs that part whole in the
+  main process.
 * OUT mirrors IN: a kept text document goes to the same relative path (a compression suffix
   such as ``.gz`` is dropped: the output is plain UTF-8); a JSONL shard becomes a cleaned shard
   of the same name holding its kept records; a dropped document writes nothing. Every file is
@@ -41,7 +54,7 @@ from typing import IO, Any, Iterable, Iterator
 
 from .document import Document
 from .io import InputError, document_from_record, iter_jsonl, jsonl_line, read_bytes, write_atomic
-from .pipeline import Pipeline, StageStats
+from .pipeline import Pipeline, StageStats, _decode_plain, stage_enter, stage_leave
 from .registry import OptionError
 
 STATE_DIR = "_cleancorp"
@@ -150,23 +163,127 @@ def _glob_base(pattern: str) -> str:
 
 @dataclass
 class UnitResult:
-    """What a worker sends back for one input: its documents after the per-document stages,
-    the errors met while reading it, and the per-stage counters of that work."""
+    """What a worker sends back for one input: its documents after the per-document stages
+    (``docs``; or, when the corpus-level stages are split, ``prepared``: each document after
+    their per-document halves too), the errors met while reading it, and the per-stage
+    counters of that work."""
 
     unit: Unit
     docs: list[Document] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (doc id / location, reason)
     stats: list[StageStats] = field(default_factory=list)
     bytes_in: int = 0
+    prepared: list["Prepared"] | None = None
+
+
+class Prepared:
+    """One document after the per-document work of a worker: every per-document stage, then
+    the per-document halves of the corpus-level stages (``Boilerplate.prepare``: rules and
+    layout; ``Dedup.prepare``: repeats inside the page, then its MinHash fingerprint). What the
+    ordered half in the main process needs travels beside it: the page's line-statistics
+    candidates (``lines``), its ``fingerprint``, the text the boilerplate half left when dedup
+    changed it afterwards (``bp_text``: the line statistics may still remove a line from it),
+    and, from a worker process, the document's report line and output bytes as they are if
+    the ordered half changes nothing (the common case: the main process then only writes
+    them), and its report line should it turn out a duplicate (``duplicate``, with stand-ins
+    for the three values only the index knows). The document itself crosses, as one pickled
+    blob, only when the main process may have to finish it: when the line statistics may
+    remove one of its lines, or when the worker could not write its report (a dropped or
+    empty document)."""
+
+    __slots__ = ("_doc", "_blob", "doc_id", "lines", "fingerprint", "bp_text", "report", "output", "duplicate")
+
+    def __init__(self, doc: Document) -> None:
+        self._doc: Document | None = doc
+        self._blob: bytes | None = None
+        self.doc_id = doc.id
+        self.lines: Any = None
+        self.fingerprint: Any = None
+        self.bp_text: str | None = None
+        self.report: bytes | None = None
+        self.output: bytes | None = None
+        self.duplicate: bytes | None = None
+
+    @property
+    def doc(self) -> Document:
+        if self._doc is None:
+            if self._blob is None:
+                raise RuntimeError(f"document {self.doc_id} was not sent by its worker")
+            self._doc = pickle.loads(self._blob)
+            self._blob = None
+        return self._doc
+
+    def detach(self) -> None:
+        """Let the document go: everything the main process can need of it is here."""
+        self._doc = self._blob = None
+
+    def __reduce__(self):
+        blob = self._blob if self._doc is None else pickle.dumps(self._doc, protocol=pickle.HIGHEST_PROTOCOL)
+        return (_unpickle_prepared, (blob, self.doc_id, self.lines, self.fingerprint, self.bp_text, self.report,
+                                     self.output, self.duplicate))
+
+
+def _unpickle_prepared(blob: bytes | None, doc_id: str, lines: Any, fingerprint: Any, bp_text: str | None,
+                       report: bytes | None, output: bytes | None, duplicate: bytes | None) -> Prepared:
+    item = Prepared.__new__(Prepared)
+    item._doc, item._blob, item.doc_id = None, blob, doc_id
+    item.lines, item.fingerprint, item.bp_text = lines, fingerprint, bp_text
+    item.report, item.output, item.duplicate = report, output, duplicate
+    return item
+
+
+#: Stand-ins for the values of a duplicate's report line that only the dedup index knows: a
+#: worker writes them, the main process puts the values in their place. The random mark
+#: (shared by the forked workers) keeps any text from holding them.
+_MARK = os.urandom(8).hex()
+_STAND_INS = {key: f"\0{_MARK}:{key}\0" for key in ("duplicate_of", "similarity", "measure")}
+_STAND_IN_BYTES = {key: json.dumps(value).encode("utf-8") for key, value in _STAND_INS.items()}
+
+
+def duplicate_report_line(doc: Document, unit: Unit, stage: str) -> bytes:
+    """The report line ``doc`` would have if ``stage`` dropped it as a duplicate, with
+    stand-ins for ``duplicate_of``, ``similarity`` and ``measure`` (see :func:`fill_duplicate`);
+    ``doc`` is left as it was.
+
+    >>> doc = Document("b", text="正文。")
+    >>> line = duplicate_report_line(doc, Unit("in/s.jsonl", "s.jsonl", True), "dedup")
+    >>> filled = json.loads(fill_duplicate(line, "a", 0.9231, "jaccard"))
+    >>> filled["kept"], filled["stages"]["dedup"], doc.dropped, doc.log
+    (False, {'duplicate_of': 'a', 'similarity': 0.9231, 'measure': 'jaccard'}, None, {})
+    """
+    saved = doc.dropped, doc.dropped_by, doc.rejected
+    rec = doc.log.get(stage)
+    info = dict(rec.info) if rec is not None else None
+    doc.drop("duplicate", stage, **_STAND_INS)
+    try:
+        return report_line(doc, unit)
+    finally:
+        doc.dropped, doc.dropped_by, doc.rejected = saved
+        if rec is None:
+            del doc.log[stage]
+        else:
+            rec.info = info
+
+
+def fill_duplicate(line: bytes, duplicate_of: str, similarity: float, measure: str) -> bytes:
+    """A line of :func:`duplicate_report_line` with the values in place of the stand-ins."""
+    line = line.replace(_STAND_IN_BYTES["duplicate_of"], json.dumps(duplicate_of, ensure_ascii=False).encode("utf-8"))
+    # A finite float is written by json as its repr; this skips json's encoder set-up.
+    line = line.replace(_STAND_IN_BYTES["similarity"], repr(float(similarity)).encode("ascii"))
+    return line.replace(_STAND_IN_BYTES["measure"], json.dumps(measure).encode("utf-8"))
 
 
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(pipeline: Pipeline | None, text_field: str, id_field: str) -> None:
+def _init_worker(pipeline: Pipeline | None, text_field: str, id_field: str, split: "tuple[Any, Any] | None" = None,
+                 keep_meta: bool = False, serialize: bool = False) -> None:
     _WORKER["pipeline"] = pipeline
     _WORKER["text_field"] = text_field
     _WORKER["id_field"] = id_field
+    _WORKER["split"] = split
+    _WORKER["keep_meta"] = keep_meta
+    _WORKER["serialize"] = serialize
 
 
 def _read_unit(unit: Unit, text_field: str, id_field: str) -> tuple[list[Document], list[tuple[str, str]], int]:
@@ -207,8 +324,74 @@ def _work(unit: Unit) -> UnitResult:
         for doc in docs:
             pipeline.process(doc)
         result.stats = pipeline.take_stats()  # this unit's counters; the main process adds them up
-    result.docs = docs
+    split = _WORKER["split"]
+    if split is None:
+        result.docs = docs
+        return result
+    stats = [StageStats(stage.name) for stage in split if stage is not None]
+    result.prepared = _prepare(docs, unit, split, stats)
+    result.stats += stats
     return result
+
+
+def _prepare(docs: list[Document], unit: Unit, split: tuple[Any, Any], stats: list[StageStats]) -> list[Prepared]:
+    """The per-document halves of the corpus-level stages on the documents of one input (see
+    Prepared); dedup's fingerprints are computed for all of them together."""
+    items = [Prepared(doc) for doc in docs]
+    live = [(item, doc) for item, doc in zip(items, docs) if doc.dropped is None]
+    boilerplate, dedup = split
+    clock = time.perf_counter
+    counters = iter(stats)
+    if boilerplate is not None:
+        st = next(counters)
+        for item, doc in live:
+            before = stage_enter(boilerplate, st, doc)
+            t0 = clock()
+            item.lines = boilerplate.prepare(doc)
+            stage_leave(boilerplate, st, doc, before, clock() - t0)
+    if dedup is not None and live:
+        st = next(counters)
+        befores = [stage_enter(dedup, st, doc) for _, doc in live]
+        t0 = clock()
+        fingerprints = dedup.prepare_many([doc for _, doc in live])
+        st.seconds += clock() - t0
+        for (item, doc), before, fp in zip(live, befores, fingerprints):
+            item.fingerprint = fp
+            stage_leave(dedup, st, doc, before, 0.0)
+            if item.lines is not None and item.lines.keys and doc.text is not before:
+                item.bp_text = before  # what the line statistics would remove a line from
+    if _WORKER["serialize"]:
+        text_field, keep_meta = _WORKER["text_field"], _WORKER["keep_meta"]
+        for item, doc in live:
+            if not doc.text or doc.text.isspace():
+                if (item.lines is None or not item.lines.keys) and item.fingerprint is None:
+                    # Nothing is left to compare or to remove: dropped whatever the decisions.
+                    doc.drop("empty", "pipeline")
+                    item.report = report_line(doc, unit)
+                    item.detach()
+                continue
+            # Written as they are unless the ordered half changes the document.
+            item.report = report_line(doc, unit)
+            item.output = output_bytes(doc, unit, text_field, keep_meta)
+            if item.fingerprint is not None:
+                item.duplicate = duplicate_report_line(doc, unit, dedup.name)
+            if item.lines is None or not item.lines.keys:
+                item.detach()  # the statistics cannot change it: the main process needs no more
+    return items
+
+
+def report_line(doc: Document, unit: Unit) -> bytes:
+    """The line of ``_cleancorp/report.jsonl`` for one document of ``unit``."""
+    line = doc.report()
+    line["input"] = unit.rel
+    return json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+def output_bytes(doc: Document, unit: Unit, text_field: str, keep_meta: bool) -> bytes:
+    """A kept document as its output holds it: a JSONL record, or the text and a newline."""
+    if unit.jsonl:
+        return jsonl_line(doc, text_field, keep_meta)
+    return (doc.text or "").encode("utf-8") + b"\n"
 
 
 # -- main side ------------------------------------------------------------------------------
@@ -224,6 +407,22 @@ def split_chain(chain: list[str], options: dict[str, dict[str, Any]]) -> tuple[P
     return head, tail
 
 
+#: Tails (corpus-level part of the chain) whose stages run split: the per-document halves in
+#: the workers, the ordered halves in the main process.
+SPLIT_TAILS = (("boilerplate", "dedup"), ("boilerplate",), ("dedup",))
+
+
+def split_tail(tail: Pipeline) -> tuple[Any, Any] | None:
+    """(boilerplate stage or None, dedup stage or None) when the tail is one the workers can
+    share (see :data:`SPLIT_TAILS`); None for any other tail, which then runs whole in the main
+    process, in input order."""
+    names = tuple(tail.stage_names)
+    if names not in SPLIT_TAILS:
+        return None
+    stages = dict(zip(names, tail.stages))
+    return stages.get("boilerplate"), stages.get("dedup")
+
+
 class CorpusRun:
     """One `cleancorp corpus` invocation."""
 
@@ -233,6 +432,7 @@ class CorpusRun:
         self.state_dir = os.path.join(self.out, STATE_DIR)
         self.units = discover(args.input, self.out, args.files_from, args.include)
         self.head, self.tail = split_chain(chain, options)
+        self.split = split_tail(self.tail)
         self.fingerprint = self._fingerprint(chain, options)
         self.stats: dict[str, StageStats] = {}
         self.counts: dict[str, Any] = {"docs_in": 0, "docs_out": 0, "bytes_in": 0, "bytes_out": 0, "dropped": {}, "rejected": {}}
@@ -311,19 +511,29 @@ class CorpusRun:
         jobs = max(1, self.args.jobs)
         text_field, id_field = self.args.text_field, self.args.id_field
         if jobs == 1 or len(todo) <= 1:
-            _init_worker(self.head, text_field, id_field)
+            # In this process the documents need no serialising: the ordered half writes them.
+            _init_worker(self.head, text_field, id_field, self.split, self.args.keep_meta, False)
             for unit in todo:
                 yield _work(unit)
             return
+        self._warm_up()
+        ctx = multiprocessing.get_context("fork")
+        initargs = (self.head, text_field, id_field, self.split, self.args.keep_meta, True)
+        with ctx.Pool(jobs, initializer=_init_worker, initargs=initargs) as pool:
+            # imap keeps input order: the main process sees documents exactly as with -j 1.
+            yield from pool.imap(_work, todo, chunksize=1)
+
+    def _warm_up(self) -> None:
+        """Load dictionaries and tables once, before forking: workers share them."""
         if self.head is not None:
-            # Load dictionaries and tables once, before forking: workers share them.
             self.head.process(Document("warm-up", text="預熱 warm-up"))
             self.head.take_stats()  # the warm-up is not part of the run's counters
             self.head.docs_in = self.head.docs_out = 0
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(jobs, initializer=_init_worker, initargs=(self.head, text_field, id_field)) as pool:
-            # imap keeps input order: the main process sees documents exactly as with -j 1.
-            yield from pool.imap(_work, todo, chunksize=1)
+        if self.split is not None:
+            for stage in self.split:
+                if stage is not None:
+                    # The per-document halves only: nothing is counted or indexed.
+                    stage.prepare(Document("warm-up", text="預熱\n首页 | 新闻 | 视听 | 评论\n预热正文。"))
 
     def execute(self) -> int:
         os.makedirs(self.state_dir, exist_ok=True)
@@ -393,37 +603,152 @@ class CorpusRun:
             report.write(json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n")
             if not self.args.quiet:
                 print(f"cleancorp: {where}: {reason}", file=sys.stderr)
-        kept: list[Document] = []
-        for doc in result.docs:
-            counts["docs_in"] += 1
-            if doc.dropped is None:
-                self.tail.process(doc)
-            if doc.dropped is not None:
-                counts["dropped"][doc.dropped] = counts["dropped"].get(doc.dropped, 0) + 1
-                if doc.rejected:
-                    counts["rejected"][doc.metadata.get("source", doc.id)] = doc.dropped
-                    if not self.args.quiet:
-                        print(f"cleancorp: {doc.metadata.get('source', doc.id)}: {doc.dropped}", file=sys.stderr)
-            else:
-                kept.append(doc)
-            line = doc.report()
-            line["input"] = unit.rel
-            report.write(json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n")
-        self._add_stats(self.tail.take_stats())
-        counts["docs_out"] += len(kept)
+        if result.prepared is not None:
+            kept_out = self._decide_unit(result, report)
+        else:
+            kept_out = []
+            for doc in result.docs:
+                if doc.dropped is None:
+                    self.tail.process(doc)
+                self._count_document(doc)
+                if doc.dropped is None:
+                    kept_out.append(output_bytes(doc, unit, self.args.text_field, self.args.keep_meta))
+                report.write(report_line(doc, unit))
+            self._add_stats(self.tail.take_stats())
+        counts["docs_out"] += len(kept_out)
         target = os.path.join(self.out, unit.output_rel)
         if unit.jsonl:
-            data = b"".join(jsonl_line(d, self.args.text_field, self.args.keep_meta) for d in kept)
-            if kept or result.docs:
+            data = b"".join(kept_out)
+            if kept_out or result.docs or result.prepared:
                 write_atomic(target, data)
-        elif kept:
-            data = (kept[0].text or "").encode("utf-8") + b"\n"
+        elif kept_out:
+            data = kept_out[0]
             write_atomic(target, data)
         else:
             data = b""
             if os.path.exists(target):  # left by an earlier run with other input: never stale
                 os.unlink(target)
         counts["bytes_out"] += len(data)
+
+    def _count_document(self, doc: Document) -> None:
+        """The run's counters for one document whose cleaning is finished."""
+        counts = self.counts
+        counts["docs_in"] += 1
+        if doc.dropped is None:
+            return
+        counts["dropped"][doc.dropped] = counts["dropped"].get(doc.dropped, 0) + 1
+        if doc.rejected:
+            where = doc.metadata.get("source", doc.id)
+            counts["rejected"][where] = doc.dropped
+            if not self.args.quiet:
+                print(f"cleancorp: {where}: {doc.dropped}", file=sys.stderr)
+
+    def _decide_unit(self, result: UnitResult, report: IO[bytes]) -> list[bytes]:
+        """The ordered halves of the corpus-level stages over one input's prepared documents;
+        returns the output bytes of the kept ones. A document the decisions leave as the worker
+        left it is written from the bytes the worker made; only one they change (a line the
+        statistics remove, a duplicate) is unpacked and finished here."""
+        unit = result.unit
+        boilerplate, dedup = self.split
+        fixes = [StageStats(stage.name) for stage in self.split if stage is not None]
+        bp_fix = fixes[0] if boilerplate is not None else None
+        dd_fix = fixes[-1] if dedup is not None else None
+        clock = time.perf_counter
+        kept_out: list[bytes] = []
+        lines: list[bytes] = []  # of the report, written together
+        items = result.prepared or []
+        changed = [False] * len(items)
+        duplicates: dict[int, bytes] = {}  # report lines of duplicates the workers wrote
+        if boilerplate is not None:
+            # Line statistics first, for the whole input: their counts do not depend on which
+            # documents dedup drops, and a line they remove changes the text dedup compares.
+            t0 = clock()
+            for n, item in enumerate(items):
+                if item.lines is not None:
+                    seen = boilerplate.count_lines(item.lines.keys)
+                    if item.lines.keys and max(seen) >= boilerplate.stats_min_docs:
+                        self._recount(item, seen, fixes)
+                        changed[n] = True
+            bp_fix.seconds += clock() - t0
+        if dedup is not None:
+            t0 = clock()
+            offered = [n for n, item in enumerate(items) if item.fingerprint is not None]
+            matches = dedup.match_many([(items[n].doc_id, items[n].fingerprint) for n in offered])
+            for n, match in zip(offered, matches):
+                if match is None:
+                    continue
+                dd_fix.docs_out -= 1
+                item = items[n]
+                if not changed[n] and item.duplicate is not None:
+                    # The worker wrote this outcome too: only the index's values go in.
+                    duplicates[n] = fill_duplicate(item.duplicate, match.id, match.similarity, match.measure)
+                else:
+                    item.doc.drop("duplicate", dedup.name, duplicate_of=match.id, similarity=match.similarity, measure=match.measure)
+                    changed[n] = True
+            dd_fix.seconds += clock() - t0
+        for n, (item, redo) in enumerate(zip(items, changed)):
+            if n in duplicates:
+                self.counts["docs_in"] += 1
+                self.counts["dropped"]["duplicate"] = self.counts["dropped"].get("duplicate", 0) + 1
+                lines.append(duplicates[n])
+            elif redo or item.report is None:
+                doc = item.doc
+                if doc.dropped is None:
+                    if doc.text is None:
+                        _decode_plain(doc)
+                    if self.tail.drop_empty and (not doc.text or doc.text.isspace()):
+                        doc.drop("empty", "pipeline")  # nothing left to keep: a page of chrome only
+                self._count_document(doc)
+                lines.append(report_line(doc, unit))
+                if doc.dropped is None:
+                    kept_out.append(output_bytes(doc, unit, self.args.text_field, self.args.keep_meta))
+            else:
+                self.counts["docs_in"] += 1
+                lines.append(item.report)
+                if item.output is None:  # left empty by the stages before: the worker dropped it
+                    self.counts["dropped"]["empty"] = self.counts["dropped"].get("empty", 0) + 1
+                else:
+                    kept_out.append(item.output)
+        report.write(b"".join(lines))
+        self._add_stats(fixes)
+        return kept_out
+
+    def _recount(self, item: Prepared, seen: list[int], fixes: list[StageStats]) -> None:
+        """The line statistics remove a line the worker kept: remove it from the text the
+        boilerplate half left, and run the dedup half again on the new text (the worker's ran
+        on the old one). The counters move from the old outcome to the new one."""
+        boilerplate, dedup = self.split
+        doc = item.doc
+        bp_fix, dd_fix = fixes[0], fixes[-1]
+        if dedup is not None:
+            if item.bp_text is not None:
+                doc.text = item.bp_text
+            old = doc.log.pop(dedup.name, None)
+            if old is not None:  # the worker's dedup half had removed repeats
+                dd_fix.docs_changed -= 1
+                dd_fix.chars_changed -= old.chars_changed
+                dd_fix.lines_removed -= old.lines_removed
+        old = doc.log.get(boilerplate.name)
+        if old is not None:
+            bp_fix.docs_changed -= 1
+            bp_fix.chars_changed -= old.chars_changed
+            bp_fix.lines_removed -= old.lines_removed
+        boilerplate.remove_counted(doc, item.lines, seen)
+        new = doc.log[boilerplate.name]
+        bp_fix.docs_changed += 1
+        bp_fix.chars_changed += new.chars_changed
+        bp_fix.lines_removed += new.lines_removed
+        if dedup is not None:
+            t0 = time.perf_counter()
+            item.fingerprint = dedup.prepare(doc)
+            elapsed = time.perf_counter() - t0
+            dd_fix.seconds += elapsed
+            bp_fix.seconds -= elapsed  # the caller times this call as boilerplate's
+            rec = doc.log.get(dedup.name)
+            if rec is not None:
+                dd_fix.docs_changed += 1
+                dd_fix.chars_changed += rec.chars_changed
+                dd_fix.lines_removed += rec.lines_removed
 
     def summary(self) -> dict[str, Any]:
         c = self.counts
@@ -440,7 +765,44 @@ class CorpusRun:
             "bytes_in": c["bytes_in"],
             "bytes_out": c["bytes_out"],
             "stages": stats,
+            # Where the report's relative `input` paths start, for tools that re-read inputs
+            # (the HTML report's diffs), and the JSONL text field of the run.
+            "in_root": input_root(self.args.input, self.args.files_from),
+            "text_field": self.args.text_field,
         }
+
+
+def input_root(source: str, files_from: str | None) -> str:
+    """The absolute folder the inputs' relative paths (``Unit.rel``) are relative to.
+
+    >>> input_root("/data/dump/**/*.jsonl", None), input_root("/data/page.txt", None)
+    ('/data/dump', '/data')
+    """
+    if files_from is not None:
+        base = source or os.getcwd()
+    elif os.path.isdir(source):
+        base = source
+    elif any(ch in source for ch in "*?["):
+        base = _glob_base(source)
+    else:
+        base = os.path.dirname(source) or "."
+    return os.path.abspath(base)
+
+
+def write_html_report(out: str, quiet: bool) -> int:
+    """``--html``: the audit page of the finished run, ``OUT/_cleancorp/report.html``."""
+    from .report_html import ReportError, write_report
+
+    state_dir = os.path.join(out, STATE_DIR)
+    target = os.path.join(state_dir, "report.html")
+    try:
+        stats = write_report(os.path.join(state_dir, "report.jsonl"), target)
+    except (ReportError, OSError) as exc:
+        print(f"cleancorp: HTML report not written: {exc}", file=sys.stderr)
+        return 1
+    if not quiet:
+        print(f"HTML report: {target} ({stats.diffs} documents with a diff, {stats.bytes / 1e6:.1f} MB)", file=sys.stderr)
+    return 0
 
 
 def remove_partial_files(out: str) -> None:
@@ -492,6 +854,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--restart", action="store_true", help="ignore a checkpoint left in OUT and start over")
     p.add_argument("--checkpoint-seconds", type=float, default=10.0, metavar="S", help="checkpoint at most this often")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    p.add_argument("--html", action="store_true", help="also write the HTML audit report OUT/_cleancorp/report.html")
     p.add_argument(
         "--engine", choices=("local", "dask"), default="local",
         help="local: -j processes of this machine; dask: tasks of a Dask cluster (pip install 'cleancorp[dask]'), same OUT",
@@ -526,8 +889,12 @@ def main(argv: list[str]) -> int:
         if args.engine == "dask":
             from .engines import dask_engine
 
-            return dask_engine.execute(run, chain, options)
-        return run.execute()
+            status = dask_engine.execute(run, chain, options)
+        else:
+            status = run.execute()
+        if args.html:
+            status = write_html_report(args.out, args.quiet) or status
+        return status
     except CorpusError as exc:
         print(f"cleancorp: {exc}", file=sys.stderr)
         return 2

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass
+@dataclass(slots=True)
 class RemovedLine:
     """A line a stage took out of the text, and the rule that took it."""
 
@@ -20,7 +20,7 @@ class RemovedLine:
         return out
 
 
-@dataclass
+@dataclass(slots=True)
 class Change:
     """One in-place edit: which fix made it, the span before and after, and why."""
 
@@ -36,7 +36,7 @@ class Change:
         return out
 
 
-@dataclass
+@dataclass(slots=True)
 class StageRecord:
     """What one stage did to one document."""
 
@@ -78,7 +78,7 @@ class StageRecord:
         return out
 
 
-@dataclass
+@dataclass(slots=True)
 class Document:
     """A document: its id, its text (or still its raw bytes), metadata, and a log per stage.
 

@@ -163,6 +163,34 @@ class Sketch:
     shingles: int
 
 
+@dataclass(frozen=True)
+class Fingerprint:
+    """A document as the :class:`Index` sees it: its table keys (:meth:`Index.keys_of`) and
+    its sketch. Computed beside the document, in a worker; the ordered lookup needs only this
+    (at most 264 + 256 bytes), not the text. Pickles as one bytes string.
+
+    >>> import pickle
+    >>> fp = Index().fingerprint(comparison_key("全会充分肯定一年来全区贯彻落实重要讲话精神的工作。"))
+    >>> back = pickle.loads(pickle.dumps(fp))
+    >>> len(back.keys), back.sketch.shingles, bool((back.sketch.signature == fp.sketch.signature).all())
+    (33, 20, True)
+    """
+
+    keys: np.ndarray
+    sketch: Sketch
+
+    def __reduce__(self):
+        head = struct.pack("<QH6x", self.sketch.shingles, len(self.keys))
+        return (_fingerprint_from_bytes, (head + self.keys.tobytes() + self.sketch.signature.tobytes(),))
+
+
+def _fingerprint_from_bytes(data: bytes) -> Fingerprint:
+    shingles, count = struct.unpack_from("<QH6x", data)
+    keys = np.frombuffer(data, dtype=_U64, count=count, offset=16)
+    signature = np.frombuffer(data, dtype=np.uint16, offset=16 + 8 * count)
+    return Fingerprint(keys, Sketch(signature, shingles))
+
+
 def sketch(key: np.ndarray, n: int = NGRAM, bins: int = BINS) -> Sketch:
     """One-permutation MinHash of a key's n-gram set, empty bins filled by rotation.
 
@@ -191,6 +219,59 @@ def sketch(key: np.ndarray, n: int = NGRAM, bins: int = BINS) -> Sketch:
     return Sketch(sig.astype(np.uint16), len(hashes))
 
 
+def sketch_many(keys: list[np.ndarray], n: int = NGRAM, bins: int = BINS) -> list[Sketch]:
+    """:func:`sketch` of each key, the same sketches, in a few NumPy calls for all of them
+    rather than some thirty per key (what a short document's sketch costs): the keys are
+    hashed as one array, shingles that would cross from one key into the next left out.
+
+    >>> keys = [comparison_key(t) for t in ("甲乙丙丁戊己庚辛", "全会充分肯定一年来全区工作", "甲乙", "")]
+    >>> [(a.shingles, bool((a.signature == b.signature).all())) for a, b in zip(sketch_many(keys), map(sketch, keys))]
+    [(4, True), (9, True), (1, True), (0, True)]
+    """
+    out: list[Sketch | None] = [None] * len(keys)
+    long = [i for i, k in enumerate(keys) if len(k) >= n]
+    for i, k in enumerate(keys):
+        if len(k) < n:
+            out[i] = sketch(k, n, bins)  # the whole key is its one shingle (or none)
+    if long:
+        sizes = np.array([len(keys[i]) for i in long], dtype=np.intp)
+        joined = np.concatenate([keys[i] for i in long])
+        count = len(joined) - n + 1
+        h = np.add(joined[:count], _U64(SEED & 0xFFFF_FFFF), dtype=_U64)
+        for j in range(1, n):
+            h *= _PRIME
+            h += joined[j : j + count]
+        # Start positions of the shingles inside each key: all but its last n - 1 positions.
+        shingles = sizes - (n - 1)
+        ends = np.cumsum(sizes)
+        starts = ends - sizes
+        owner = np.repeat(np.arange(len(long)), shingles)
+        first = np.repeat(starts - np.concatenate(([0], np.cumsum(shingles)[:-1])), shingles)
+        positions = np.arange(len(owner)) + first
+        hashes = _mix(h[positions])
+        shift = _U64(64 - (bins.bit_length() - 1))
+        cell = owner * bins + (hashes >> shift).astype(np.intp)
+        value = ((hashes >> (shift - _U64(16))) & _MASK16).astype(np.uint32)
+        sig = np.full(len(long) * bins, _EMPTY, dtype=np.uint32)
+        np.minimum.at(sig, cell, value)
+        sig = sig.reshape(len(long), bins)
+        empty = sig == _EMPTY
+        if empty.any():
+            # Each empty bin takes the next filled bin of its row, circularly (as in sketch):
+            # over the row written twice, the nearest filled position at or after each bin.
+            where = np.where(empty, 2 * bins, np.arange(bins))
+            twice = np.concatenate((where, where + bins), axis=1)
+            nearest = np.minimum.accumulate(twice[:, ::-1], axis=1)[:, ::-1][:, :bins]
+            rows, cols = np.nonzero(empty)
+            source = nearest[rows, cols]
+            borrowed = sig[rows, source % bins]
+            sig[rows, cols] = (borrowed + (source - cols).astype(np.uint32) * 0x9E37) & 0xFFFF
+        signatures = sig.astype(np.uint16)
+        for row, i in enumerate(long):
+            out[i] = Sketch(signatures[row], int(shingles[row]))
+    return out  # type: ignore[return-value]
+
+
 def jaccard(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Estimated Jaccard similarity: the share of equal bins (``b`` may be a stack of sketches).
 
@@ -216,7 +297,8 @@ _BAND_SALT = _mix(np.arange(1, BANDS + 1, dtype=_U64) * _U64(0x9E3779B97F4A7C15)
 
 def band_keys(signature: np.ndarray, bands: int = BANDS) -> np.ndarray:
     """One nonzero 64-bit key per LSH band (a band is ``BINS / bands`` consecutive bins; with
-    four 16-bit bins a band is exactly 64 bits, salted with its number and mixed).
+    four 16-bit bins a band is exactly 64 bits, salted with its number and mixed). A stack of
+    signatures (one per row) gives one row of keys each.
 
     >>> s = sketch(comparison_key("甲乙丙丁戊己庚辛"))
     >>> k = band_keys(s.signature); k.shape, bool((k != 0).all())
@@ -305,11 +387,20 @@ class KeyTable:
         flat = bucket[fresh] * self.WIDTH + column[fresh]
         # A Python set of a few dozen ints is cheaper than np.unique on this tiny array.
         if len(set(flat.tolist())) != len(flat) or self.used + len(flat) > self.MAX_LOAD * self.capacity:
-            self.insert(keys, value)  # two keys aim at one free slot, or the table must grow
+            # Two keys aim at one free slot (they share a bucket), or the table must grow: the
+            # bulk placement gives keys sharing a bucket its free slots in turn.
+            new = keys[fresh]
+            if len(set(new.tolist())) != len(new):
+                new = np.unique(new)  # one key twice among a document's keys
+            self._fill(new, np.full(len(new), value, dtype=np.int32))
             return
         self.keys.reshape(-1)[flat] = keys[fresh]
         self.values.reshape(-1)[flat] = value
         self.used += len(flat)
+
+    def add_new(self, keys: np.ndarray, values: np.ndarray) -> None:
+        """Store distinct keys that are not in the table yet, each with its own value."""
+        self._fill(keys, values)
 
     def insert(self, keys: np.ndarray, value: int) -> None:
         """Store ``value`` under each key not stored yet."""
@@ -416,46 +507,159 @@ class Index:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def _keys(self, key: np.ndarray, sk: Sketch) -> np.ndarray:
-        exact = np.array([exact_key(key)], dtype=_U64)
+    def keys_of(self, key: np.ndarray, sk: Sketch) -> np.ndarray:
+        """The table keys a document is looked up and stored under: its exact digest first,
+        then one key per LSH band (none for a text too short for a meaningful similarity)."""
+        exact = exact_key(key)
         if sk.shingles < self.min_shingles:
-            return exact  # too short for a meaningful similarity: exact copies only
-        return np.concatenate([exact, band_keys(sk.signature)])
+            return np.array([exact], dtype=_U64)  # exact copies only
+        keys = np.empty(1 + BANDS, dtype=_U64)
+        keys[0] = exact
+        keys[1:] = band_keys(sk.signature)
+        return keys
+
+    def fingerprint(self, key: np.ndarray) -> "Fingerprint":
+        """What the index needs of a document's comparison key: its sketch and table keys
+        (computed where the document is; the index itself only looks them up)."""
+        sk = sketch(key)
+        return Fingerprint(self.keys_of(key, sk), sk)
+
+    def fingerprints(self, keys: list[np.ndarray]) -> list["Fingerprint"]:
+        """:meth:`fingerprint` of each key, the same fingerprints, computed together
+        (:func:`sketch_many`, the band keys of all sketches in one pass).
+
+        >>> ix = Index(); keys = [comparison_key(t * 3) for t in ("全会充分肯定", "要坚持", "甲")]
+        >>> [bool((a.keys == b.keys).all()) for a, b in zip(ix.fingerprints(keys), map(ix.fingerprint, keys))]
+        [True, True, True]
+        """
+        sketches = sketch_many(keys)
+        banded = [i for i, sk in enumerate(sketches) if sk.shingles >= self.min_shingles]
+        table = np.empty((len(banded), 1 + BANDS), dtype=_U64)
+        if banded:
+            table[:, 1:] = band_keys(np.stack([sketches[i].signature for i in banded]))
+        row_of = {i: row for row, i in enumerate(banded)}
+        out = []
+        for i, (key, sk) in enumerate(zip(keys, sketches)):
+            row = row_of.get(i)
+            if row is None:
+                out.append(Fingerprint(np.array([exact_key(key)], dtype=_U64), sk))  # exact copies only
+            else:
+                table[row, 0] = exact_key(key)
+                out.append(Fingerprint(table[row], sk))
+        return out
 
     def offer(self, doc_id: str, key: np.ndarray, sk: Sketch) -> Match | None:
         """The best earlier match of a document, or None after adding it to the index."""
-        keys = self._keys(key, sk)
+        return self.offer_fingerprint(doc_id, Fingerprint(self.keys_of(key, sk), sk))
+
+    def offer_fingerprint(self, doc_id: str, fp: "Fingerprint") -> Match | None:
+        """:meth:`offer` for a document whose :class:`Fingerprint` was computed elsewhere."""
+        keys, sk = fp.keys, fp.sketch
         where = self.table.find(keys)
         bucket, column, found = where
         match = None
         if found.any():  # most documents share no key with a kept one: nothing to verify
-            match = self._verify(sk, np.where(found, self.table.values[bucket, column], -1))
+            match = self._verify(sk, np.where(found, self.table.values[bucket, column], -1).tolist())
         if match is None:
             n = self._append(doc_id, sk)
             self.table.store_missing(keys, where, n)
         return match
 
-    def check(self, key: np.ndarray, sk: Sketch) -> Match | None:
-        """The best earlier match of a document (the index is not changed)."""
-        return self._verify(sk, self.table.lookup(self._keys(key, sk)))
+    def offer_many(self, items: list[tuple[str, "Fingerprint"]]) -> list[Match | None]:
+        """:meth:`offer_fingerprint` for each (id, fingerprint) in turn, with the same results
+        (same matches, same document numbers), for a fraction of the NumPy calls:
 
-    def add(self, doc_id: str, key: np.ndarray, sk: Sketch) -> None:
-        """Add a document to the index without checking it."""
-        self.table.insert(self._keys(key, sk), self._append(doc_id, sk))
+        * the keys of all are looked up in the table at once, and every candidate found there
+          is verified on the sketches at once (the candidates in the table do not depend on
+          which of ``items`` are kept);
+        * a key that is not in the table but that two of ``items`` hold is looked up in a dict
+          of the keys stored by earlier ones of ``items``, and such a document is verified on
+          its own, as :meth:`offer_fingerprint` does;
+        * the new keys go into the table in one pass at the end (so only the table's slot
+          layout differs from offering one at a time).
 
-    def _verify(self, sk: Sketch, hits: np.ndarray) -> Match | None:
-        """Verify the candidates ``hits`` (exact digest first, then one per band) on the sketches."""
-        if hits[0] >= 0 and np.array_equal(self.signatures[hits[0]], sk.signature):
-            n = int(hits[0])
-            return Match(n, self.ids[n], 1.0, "exact")
-        cands = hits[1:][hits[1:] >= 0]
-        if cands.size == 0:
-            return None
-        cands = np.unique(cands)
-        sims = jaccard(sk.signature, self.signatures[cands])
-        cont = containment(sims, sk.shingles, self.sizes[cands].astype(np.int64))
+        >>> ix = Index()
+        >>> fp = ix.fingerprint(comparison_key("全会充分肯定一年来全区贯彻落实重要讲话精神的工作。"))
+        >>> [m and m.id for m in ix.offer_many([("a", fp), ("b", fp)])], [m.id for m in ix.offer_many([("c", fp), ("d", fp)])]
+        ([None, 'a'], ['a', 'a'])
+        """
+        if len(items) <= 1:
+            return [self.offer_fingerprint(*item) for item in items]
+        table = self.table
+        count = len(items)
+        lengths = np.array([len(fp.keys) for _, fp in items], dtype=np.intp)
+        starts = np.zeros(count, dtype=np.intp)
+        np.cumsum(lengths[:-1], out=starts[1:])
+        keys = np.concatenate([fp.keys for _, fp in items])
+        owner = np.repeat(np.arange(count), lengths)
+        bucket, column, found = table.find(keys)
+        known = np.where(found, table.values[bucket, column], -1)
+        # Keys missing from the table that two of the items hold: the later one may meet the
+        # earlier one through them.
+        missing = np.flatnonzero(~found)
+        _, inverse, counts = np.unique(keys[missing], return_inverse=True, return_counts=True)
+        shared = np.zeros(len(keys), dtype=bool)
+        shared[missing] = counts[inverse] > 1
+        meets_batch = np.logical_or.reduceat(shared, starts)
+        meets_table = np.logical_or.reduceat(found, starts)
+        signatures = np.stack([fp.sketch.signature for _, fp in items])
+        sizes = np.array([fp.sketch.shingles for _, fp in items], dtype=np.int64)
+        # The exact-digest candidates in the table (each document's first key) ...
+        exact = known[starts]
+        exact_equal = np.zeros(count, dtype=bool)
+        has = np.flatnonzero(exact >= 0)
+        exact_equal[has] = (self.signatures[exact[has]] == signatures[has]).all(axis=1)
+        # ... and the band candidates, each (document, candidate) pair once, in candidate order
+        band = found.copy()
+        band[starts] = False
+        pairs = np.unique((owner[band].astype(np.int64) << 32) | known[band])
+        pair_doc, pair_cand = (pairs >> 32).astype(np.intp), (pairs & 0xFFFF_FFFF).astype(np.intp)
+        sims = np.count_nonzero(signatures[pair_doc] == self.signatures[pair_cand], axis=1) / BINS
+        size = sizes[pair_doc]
+        inter = sims * (size + self.sizes[pair_cand].astype(np.int64)) / (1.0 + sims)
+        cont = np.minimum(inter / np.maximum(size, 1), 1.0)  # as containment() computes it
+        passing: dict[int, list[tuple[int, float, float]]] = {}
+        for i in np.flatnonzero((sims >= self.threshold) | (cont >= self.containment_threshold)).tolist():
+            passing.setdefault(int(pair_doc[i]), []).append((int(pair_cand[i]), float(sims[i]), float(cont[i])))
+        all_keys = keys.tolist() if meets_batch.any() else []
+        known_list = known.tolist() if meets_batch.any() else []
+        fresh: dict[int, int] = {}  # shared key → the first of the items stored under it
+        number = np.full(count, -1, dtype=np.int64)  # document number of each item kept
+        matches: list[Match | None] = []
+        for d, (doc_id, fp) in enumerate(items):
+            match = None
+            if meets_batch[d]:
+                a, b = starts[d], starts[d] + lengths[d]
+                hits = [v if v >= 0 else fresh.get(k, -1) for k, v in zip(all_keys[a:b], known_list[a:b])]
+                if max(hits) >= 0:
+                    match = self._verify(fp.sketch, hits)
+            elif meets_table[d]:
+                if exact_equal[d]:
+                    n = int(exact[d])
+                    match = Match(n, self.ids[n], 1.0, "exact")
+                else:
+                    match = self._best(passing.get(d, ()))
+            if match is None:
+                n = self._append(doc_id, fp.sketch)
+                number[d] = n
+                if meets_batch[d]:
+                    for k, v in zip(all_keys[a:b], hits):
+                        if v < 0:
+                            fresh.setdefault(k, n)
+            matches.append(match)
+        # New keys of the kept items: those only one item holds, then the shared ones.
+        alone = ~found & ~shared & (number[owner] >= 0)
+        new_keys = np.concatenate([keys[alone], np.fromiter(fresh.keys(), dtype=_U64, count=len(fresh))])
+        new_values = np.concatenate([number[owner[alone]], np.fromiter(fresh.values(), dtype=np.int64, count=len(fresh))])
+        if len(new_keys):
+            table.add_new(new_keys, new_values.astype(np.int32))
+        return matches
+
+    def _best(self, candidates) -> Match | None:
+        """The best of (document number, similarity, containment) candidates in number order,
+        as :meth:`_verify` picks it."""
         best: Match | None = None
-        for n, sim, con in zip(cands.tolist(), sims.tolist(), cont.tolist()):
+        for n, sim, con in candidates:
             if sim >= self.threshold:
                 m = Match(n, self.ids[n], round(sim, 4), "jaccard")
             elif con >= self.containment_threshold:
@@ -465,6 +669,28 @@ class Index:
             if best is None or m.similarity > best.similarity:  # ties: the earlier document
                 best = m
         return best
+
+    def check(self, key: np.ndarray, sk: Sketch) -> Match | None:
+        """The best earlier match of a document (the index is not changed)."""
+        return self._verify(sk, self.table.lookup(self.keys_of(key, sk)).tolist())
+
+    def add(self, doc_id: str, key: np.ndarray, sk: Sketch) -> None:
+        """Add a document to the index without checking it."""
+        self.table.insert(self.keys_of(key, sk), self._append(doc_id, sk))
+
+    def _verify(self, sk: Sketch, hits: list[int]) -> Match | None:
+        """Verify the candidates ``hits`` (document numbers or -1: exact digest first, then
+        one per band) on the sketches."""
+        first = hits[0]
+        if first >= 0 and self.signatures[first].tobytes() == sk.signature.tobytes():
+            return Match(first, self.ids[first], 1.0, "exact")
+        found = {h for h in hits[1:] if h >= 0}
+        if not found:
+            return None
+        cands = np.array(sorted(found), dtype=np.intp)
+        sims = jaccard(sk.signature, self.signatures[cands])
+        cont = containment(sims, sk.shingles, self.sizes[cands].astype(np.int64))
+        return self._best(zip(cands.tolist(), sims.tolist(), cont.tolist()))
 
     def _append(self, doc_id: str, sk: Sketch) -> int:
         n = len(self.ids)

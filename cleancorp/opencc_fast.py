@@ -145,7 +145,7 @@ class CharClass:
 
     def pattern_for(self, text: str) -> re.Pattern[str] | None:
         """The quickest compiled class that is exact on ``text``."""
-        if self.has_astral and self._BEYOND_BMP.search(text):
+        if self.has_astral and _beyond_bmp(text):
             return self.full
         return self.bmp
 
@@ -156,6 +156,27 @@ class CharClass:
     def finditer(self, text: str):
         pattern = self.pattern_for(text)
         return pattern.finditer(text) if pattern is not None else iter(())
+
+
+#: The text last looked at by ``_beyond_bmp`` and the answer (one tuple: replaced at once).
+_last_beyond: tuple[str | None, bool] = (None, False)
+
+
+def _beyond_bmp(text: str) -> bool:
+    """Whether ``text`` has a character beyond U+FFFF. A document meets several classes in a
+    row (script marks, trigger characters, a dictionary's changing characters), each of which
+    would scan it again for this.
+
+    >>> _beyond_bmp("中文"), _beyond_bmp("𠀾")
+    (False, True)
+    """
+    global _last_beyond
+    last = _last_beyond
+    if last[0] is text:
+        return last[1]
+    found = CharClass._BEYOND_BMP.search(text) is not None
+    _last_beyond = (text, found)
+    return found
 
 
 #: Dictionaries with fewer keys get a DFA: twice as fast to scan, quick to build while small.
@@ -323,6 +344,16 @@ class Converter:
         """Convert ``text``; characters no key covers come back untouched."""
         if not self.trigger.search(text):
             return text
+        return self.convert_triggered(text)
+
+    def triggered_by(self, text: str) -> bool:
+        """Whether ``text`` holds a character that may make ``convert`` change it (when it
+        does not, ``convert`` gives it back as it is)."""
+        return self.trigger.search(text) is not None
+
+    def convert_triggered(self, text: str) -> str:
+        """``convert`` for a text already known to be ``triggered_by``: the same output, without
+        looking for the trigger characters again."""
         for group in self.groups:
             text = _convert_group(text, group)
         return text

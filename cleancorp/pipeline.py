@@ -192,17 +192,34 @@ class Pipeline:
         doc = self._as_document(doc)
         self.docs_in += 1
         clock = time.perf_counter
+        log = doc.log
+        # stage_enter and stage_leave, inlined: on a clean page the chain itself does little,
+        # so two calls per stage would be a visible share of the time.
         for stage, stats in zip(self.stages, self.stats):
-            before = stage_enter(stage, stats, doc)
+            before = doc.text
+            if before is None and not stage.needs_bytes:
+                _decode_plain(doc)
+                before = doc.text
+            stats.docs_in += 1
             t0 = clock()
             stage.apply(doc)
-            stage_leave(stage, stats, doc, before, clock() - t0)
+            stats.seconds += clock() - t0
+            rec = log.get(stage.name)
+            if rec is not None:
+                stats.chars_changed += rec.chars_changed
+                if rec.info:
+                    stats.lines_removed += rec.lines_removed
+            after = doc.text
+            if after is not before and after != before:
+                stats.docs_changed += 1
             if doc.dropped is not None:
                 self.dropped[doc.dropped] = self.dropped.get(doc.dropped, 0) + 1
                 return doc
+            stats.docs_out += 1
         if doc.text is None:
             _decode_plain(doc)
-        if self.drop_empty and not doc.text.strip():
+        # isspace, not strip: strip would copy the whole text to find it is not blank.
+        if self.drop_empty and (not doc.text or doc.text.isspace()):
             # Nothing is left to keep (an empty input, or a page of chrome only).
             doc.drop("empty", "pipeline")
             self.dropped["empty"] = self.dropped.get("empty", 0) + 1

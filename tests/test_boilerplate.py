@@ -467,3 +467,31 @@ def test_remembered_verdicts_are_bounded(monkeypatch):
     assert stage.classify(["当前位置：首页 > 要闻"])[0][0] == "breadcrumb"
     long_menu = " | ".join(["首页", "新闻"] * 30)  # 297 characters
     assert stage.classify([long_menu])[0][0] == "nav-menu" and long_menu not in stage._memo_any
+
+
+def test_prepare_then_decide_equals_apply():
+    """The split the corpus command and the dask engine use: ``prepare`` on each page wherever
+    it runs, ``decide`` in input order, gives the text, report and metadata of ``apply``, also
+    when the statistics remove a line the rules kept (the page is put back together), on a page
+    that also lost source and editor lines to the rules."""
+    pages = []
+    for n in range(14):
+        lines = [*SITE_HEAD, f"第{n}篇报道：{BODY[n % len(BODY)]}", *BODY[:2], "来源：人民网  2016-07-07 10:06", "[责任编辑: 李辉]"]
+        if n % 3 == 0:
+            lines.insert(1, "   ")  # blank lines keep their place
+        pages.append("\n".join(lines))
+    pages.append("\n".join(SITE_HEAD))  # nothing but the site's header: empty once it goes
+    pages.append("")
+    whole, split = Boilerplate(line_stats_min_docs=5), Boilerplate(line_stats_min_docs=5)
+    prepared = []
+    for n, text in enumerate(pages):
+        doc = Document(f"p{n}", text=text)
+        prepared.append((doc, split.prepare(doc)))
+    changed = 0
+    for n, (doc, found) in enumerate(prepared):
+        ref = Document(f"p{n}", text=pages[n])
+        whole.apply(ref)
+        changed += split.decide(doc, found)
+        assert (doc.text, doc.report(), doc.metadata) == (ref.text, ref.report(), ref.metadata), n
+    assert changed == len(pages) - 4 - 1  # from the fifth page on; the empty page is not counted
+    assert split._stats.documents == whole._stats.documents == len(pages) - 1

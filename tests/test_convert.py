@@ -272,3 +272,31 @@ def test_auto_loads_its_tables_on_the_first_document_even_a_simplified_one(monke
     doc = Document("s", text="这是简体中文。")
     Convert("auto").apply(doc)
     assert doc.text == "这是简体中文。" and "t2s" in opencc_fast._CONVERTERS
+
+
+# -- one scan, then only what is needed ---------------------------------------------------
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_classify_equals_the_separate_scans(profile):
+    # One scan for marks and trigger characters together must answer as the two scans apart.
+    texts = random_strings(profile, 600, seed=40 + PROFILES.index(profile))
+    texts += ["这是简体中文，覆盖全文。" * 50, "沒有" + "中文" * 300, "\U0002070e" * 3 + "简体" * 300, ""]
+    for text in texts:
+        triggered = opencc_fast.converter(profile).triggered_by(text)
+        assert convert_mod.classify(text, profile) == (detect_script(text), triggered)
+        assert convert_mod.classify(text, None) == (detect_script(text), False)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_stage_on_long_documents_identical_to_library(profile, reference):
+    # Whole pages, traditional and simplified, characters beyond U+FFFF among them.
+    rng = random.Random(77 + PROFILES.index(profile))
+    pieces = random_strings(profile, 400, seed=90 + PROFILES.index(profile))
+    simplified = ["全会充分肯定一年来的工作，覆盖全区。", "反复研究后答复群众。", "\U00020000记者"]
+    for n in range(30):
+        source = pieces if n % 2 else simplified
+        text = "\n".join(rng.choice(source) for _ in range(120))
+        out, info = converted(text, profile)
+        assert out == reference[profile].convert(text)
+        assert info["script"] == detect_script(text)

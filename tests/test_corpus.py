@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from conftest import FIXTURES, run_cli
 
 BODY = [ln for ln in (FIXTURES / "clean" / "gov-work-reports.txt").read_text(encoding="utf-8").split("\n") if len(ln) > 40]
@@ -176,3 +178,82 @@ def test_resume_refuses_other_options(tmp_path):
     assert r.returncode == 2 and b"--restart" in r.stderr
     r = run_cli("corpus", str(src), str(out), "-q", "--convert", "none", "--restart")
     assert r.returncode == 1  # the binary input and the broken line, as before
+
+
+#: A site's own head line that no rule names: the corpus line statistics remove it once the run
+#: has seen it in 8 pages.
+MASTHEAD = "江南晚报数字版第三版面"
+
+
+def edited(text: str, every: int) -> str:
+    """``text`` with every ``every``-th Han character replaced: a near copy."""
+    chars = list(text)
+    han = [i for i, c in enumerate(chars) if "\u4e00" <= c <= "\u9fff"]
+    for i in han[::every]:
+        chars[i] = "乙" if chars[i] != "乙" else "丙"
+    return "".join(chars)
+
+
+def split_corpus(root: Path) -> list[str]:
+    """JSONL shards (and one text file) whose cleaning needs every corpus-level decision: the
+    masthead goes by line statistics from the 8th page on, near and exact copies are dropped,
+    pages repeat their article inside; some copies only become copies once the statistics
+    took the masthead, some pages are left empty by them. Returns the shard names in order."""
+    texts = []
+    for i in range(60):
+        body = "\n".join(BODY[(i * 2 + k) % len(BODY)] for k in range(2))
+        if i % 10 == 3:
+            text = f"{MASTHEAD}\n{body}\n首页 | 新闻 | 时政 | 评论 | 专题 | 视频\n{body}"  # the article twice
+        elif i % 10 == 5:
+            text = f"{MASTHEAD}\n" + texts[i - 4].split("\n", 1)[-1]  # a copy once the masthead goes
+        elif i % 10 == 7:
+            text = edited(texts[i - 6], 40)  # a near copy
+        elif i % 10 == 9:
+            text = MASTHEAD  # nothing left once the masthead goes
+        else:
+            text = f"{MASTHEAD}\n{body}\n版权所有 某某网 未经授权不得转载"
+        texts.append(text)
+    names = []
+    for shard in range(4):
+        name = f"s{shard}.jsonl"
+        rows = [{"id": f"d{n}", "text": texts[n], "n": n} for n in range(shard * 15, shard * 15 + 15)]
+        (root / name).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        names.append(name)
+    return names
+
+
+@pytest.mark.parametrize("chain", [[], ["--skip", "dedup"], ["--set", "boilerplate.line_stats_min_docs=0"]], ids=["default", "no-dedup", "no-line-stats"])
+def test_split_stages_give_the_filters_output_for_any_jobs(tmp_path, chain):
+    """Workers run the per-document halves of boilerplate and dedup; the ordered halves decide
+    in the main process: the output equals the one-process filter's, record for record."""
+    src = tmp_path / "in"
+    src.mkdir()
+    names = split_corpus(src)
+    filtered = run_cli("--format", "jsonl", "--report", str(tmp_path / "filter-report.jsonl"), *chain, *names, cwd=src)
+    assert filtered.returncode == 0, filtered.stderr
+    expected_report = (tmp_path / "filter-report.jsonl").read_bytes().decode().splitlines()
+    trees = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}"
+        r = run_cli("corpus", str(src), str(out), "-j", jobs, "-q", *chain)
+        assert r.returncode == 0, r.stderr
+        trees.append(tree(out))
+        assert b"".join((out / name).read_bytes() for name in names) == filtered.stdout
+        report = []
+        for line in (out / "_cleancorp" / "report.jsonl").read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            del record["input"]
+            report.append(json.dumps(record, ensure_ascii=False))
+        assert report == expected_report
+    assert trees[0] == trees[1]
+    if chain:
+        return
+    # The corpus exercised every decision.
+    report = [json.loads(x) for x in expected_report]
+    assert sum('"line-stats"' in json.dumps(r) for r in report) >= 20
+    measures = {r["stages"]["dedup"].get("measure") for r in report if r.get("drop_reason") == "duplicate"}
+    assert "exact" in measures and measures - {"exact"}  # exact and near copies
+    assert any(r.get("drop_reason") == "empty" for r in report)
+    assert any("repeats_dropped" in r["stages"].get("dedup", {}) for r in report if r["kept"])
+    later = [r for r in report if r["id"] in {f"d{n}" for n in range(15, 60, 10)}]
+    assert later and all(r["drop_reason"] == "duplicate" for r in later)  # copies only without the masthead

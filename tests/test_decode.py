@@ -509,3 +509,74 @@ def test_hz_escaped_gb2312():
     code = "regex: s~{a}~}g; done\n" * 20
     out, info = decoded(code.encode())
     assert out == code and info["encoding"] == "utf-8"
+
+
+# -- the fast paths give what the general ones give -----------------------------------------
+
+
+def test_vector_score_equals_the_sum_of_character_costs():
+    model = decode_mod.char_model()
+    # Every code point of the BMP and a spread beyond it: the table holds what cost() gives.
+    points = list(range(0x10000)) + list(range(0x10000, 0x110000, 97)) + [0x20000, 0x3FFFF, 0x40000, 0x10FFFF]
+    text = "".join(map(chr, points))
+    expected = sum(model.costs.get(ch, model._class_cost(ch)) for ch in text)
+    assert abs(model.score(text) - expected) < 1e-6 * abs(expected)
+    table = model._table
+    for o in points:
+        ch = chr(o)
+        assert table[min(o, len(table) - 1)] == model.costs.get(ch, model._class_cost(ch)), hex(o)
+    # Texts on either side of the length where scoring switches to the table agree.
+    rng = random.Random(11)
+    pool = "的是了中國鍩ｸ©·×Ωжāǚ\ufffd\u3000，。abc 123\n" + "".join(map(chr, (0x3400, 0x20001, 0xE000, 0x0250)))
+    for size in (1, 10, decode_mod._VECTOR_SCORE_FROM - 1, decode_mod._VECTOR_SCORE_FROM, 500):
+        sample = "".join(rng.choice(pool) for _ in range(size))
+        direct = sum(model.costs.get(ch, model._class_cost(ch)) for ch in sample)
+        assert abs(model.score(sample) - direct) < 1e-9 * max(1.0, abs(direct)), size
+
+
+def test_big5_fallback_decodes_like_a_plain_handler():
+    # The handler of a Big5 variant asks the other variant about each failing pair and keeps
+    # the answers; the plain rule, written out again here, must give the same text and count.
+    counted = [0]
+
+    def plain(other):
+        def handler(exc):
+            pair = exc.object[exc.start : exc.start + 2]
+            if len(pair) == 2 and pair[0] >= 0x81:
+                try:
+                    return bytes(pair).decode(other), exc.start + 2
+                except UnicodeDecodeError:
+                    pass
+            counted[0] += 1
+            return "\ufffd", exc.end
+
+        return handler
+
+    codecs.register_error("test-plain-big5hkscs", plain("big5hkscs"))
+    codecs.register_error("test-plain-cp950", plain("cp950"))
+    rng = random.Random(4)
+    samples = ["香港特別行政區政府新聞公報".encode("big5hkscs"), "重庆日报报道全会召开".encode("gbk"), b"\x81\x40\xfe"]
+    for _ in range(400):
+        samples.append(bytes(rng.choice((rng.randrange(0x20, 0x7F), rng.randrange(0x81, 0x100), 0x88, 0xC6, 0xF9))
+                             for _ in range(rng.randint(1, 40))))
+    for raw in samples:
+        for enc, other in (("cp950", "big5hkscs"), ("big5hkscs", "cp950")):
+            counted[0] = 0
+            want = raw.decode(enc, f"test-plain-{other}")
+            assert decode_mod.decode_with(raw, enc) == (want, counted[0]), (raw, enc)
+
+
+def test_stage_reports_what_decode_bytes_reports():
+    # The stage answers clean UTF-8 pages itself; its report must be decode_bytes' word for word.
+    raws = [p.read_bytes() for p in sorted((FIXTURES / "clean").glob("*.txt"))]
+    raws += [p.read_bytes() for p in sorted((FIXTURES / "pages").glob("*")) if p.is_file()]
+    raws += [raws[0][:300], b"~{" + raws[0], raws[0] + b"\x00", codecs.BOM_UTF8 + raws[0], GBK_PAGE.encode("gbk")]
+    for raw in raws:
+        doc = Document("r", raw=raw)
+        Decode().apply(doc)
+        text, info = decode_bytes(raw)
+        if text is None:
+            assert doc.rejected and doc.dropped == info["error"]
+            continue
+        assert doc.text == text
+        assert list(doc.log["decode"].info.items()) == list({"bytes": len(raw), **info}.items())

@@ -372,3 +372,85 @@ def test_paragraph_keys_match_the_key_of_each_line():
     keys = paragraph_keys(text)
     assert keys == [minhash.comparison_key(line).tobytes() for line in text.split("\n")]
     assert [len(k) // 4 for k in keys] == [4, 0, 3, 3, 0, 2, 0]
+
+
+# -- the split the corpus command uses: per-document half, then the ordered half ---------------
+
+def _near_copy_soup(seed: int, count: int) -> list[np.ndarray]:
+    """Comparison keys of ``count`` documents drawn from a few hundred short bases, most of them
+    edited or truncated copies: many share keys with earlier ones, in and across batches."""
+    rng = np.random.default_rng(seed)
+    bases = [rng.integers(0x4E00, 0x4E40, size=int(rng.integers(3, 90)), dtype=np.uint32) for _ in range(200)]
+    keys = []
+    for _ in range(count):
+        key = bases[int(rng.integers(len(bases)))].copy()
+        for _ in range(int(rng.integers(0, 4))):
+            key[int(rng.integers(len(key)))] = rng.integers(0x4E00, 0x4E40)
+        if rng.random() < 0.2:
+            key = key[: max(1, len(key) - int(rng.integers(0, 12)))]
+        keys.append(key)
+    return keys
+
+
+def test_batched_sketches_and_fingerprints_equal_one_at_a_time():
+    keys = _near_copy_soup(1, 400) + [np.zeros(0, dtype=np.uint32), minhash.comparison_key(ARTICLE * 40)]
+    index = minhash.Index()
+    for fp, key in zip(index.fingerprints([k for k in keys if len(k)]), [k for k in keys if len(k)]):
+        one = index.fingerprint(key)
+        assert fp.keys.tolist() == one.keys.tolist() and fp.sketch.shingles == one.sketch.shingles
+        assert fp.sketch.signature.tobytes() == one.sketch.signature.tobytes()
+    for many, one in zip(minhash.sketch_many(keys), map(minhash.sketch, keys)):
+        assert many.shingles == one.shingles and many.signature.tobytes() == one.signature.tobytes()
+
+
+def test_offer_many_gives_the_matches_of_offering_one_at_a_time():
+    keys = _near_copy_soup(2, 3000)
+    items = [(f"d{n}", fp) for n, fp in enumerate(minhash.Index().fingerprints(keys))]
+    one_by_one = minhash.Index()
+    expected = [one_by_one.offer_fingerprint(doc_id, fp) for doc_id, fp in items]
+    batched = minhash.Index()
+    got, start, rng = [], 0, random.Random(2)
+    while start < len(items):
+        step = rng.choice([1, 2, 7, 50, 400])
+        got += batched.offer_many(items[start : start + step])
+        start += step
+    assert got == expected
+    assert sum(m is not None for m in got) > 1000 and {m.measure for m in got if m} == {"exact", "jaccard", "containment"}
+    assert batched.ids == one_by_one.ids
+    probe = np.concatenate([fp.keys for _, fp in items[:300]])
+    assert batched.table.lookup(probe).tolist() == one_by_one.table.lookup(probe).tolist()
+
+
+def test_fingerprint_crosses_processes_as_bytes():
+    import pickle
+
+    fp = minhash.Index().fingerprint(minhash.comparison_key(ARTICLE))
+    data = pickle.dumps(fp, protocol=pickle.HIGHEST_PROTOCOL)
+    back = pickle.loads(data)
+    assert len(data) < 700 and back.keys.tolist() == fp.keys.tolist()
+    assert back.sketch.shingles == fp.sketch.shingles and back.sketch.signature.tobytes() == fp.sketch.signature.tobytes()
+
+
+def test_prepare_then_match_equals_apply():
+    from cleancorp.evaluation.dedup_set import cross_corpus
+
+    docs = cross_corpus(seed=4, originals=20)
+    texts = [Pipeline(skip=["dedup"]).process(d.text).text for d in docs]
+    texts += [texts[3] + "\n" + texts[3]]  # a page holding its article twice
+    whole, split = Dedup(min_chars=20), Dedup(min_chars=20)
+    prepared = []
+    for n, text in enumerate(texts):
+        doc = Document(f"d{n}", text=text)
+        prepared.append(doc)
+    fps = split.prepare_many(prepared)
+    matches = split.match_many([(doc.id, fp) for doc, fp in zip(prepared, fps) if fp is not None])
+    by_id = dict(zip([doc.id for doc, fp in zip(prepared, fps) if fp is not None], matches))
+    for n, doc in enumerate(prepared):
+        ref = Document(f"d{n}", text=texts[n])
+        whole.apply(ref)
+        match = by_id.get(doc.id)
+        if match is not None:
+            doc.drop("duplicate", "dedup", duplicate_of=match.id, similarity=match.similarity, measure=match.measure)
+        assert (doc.text, doc.report()) == (ref.text, ref.report()), n
+    assert sum(d.dropped is not None for d in prepared) >= 10
+    assert "repeats_dropped" in prepared[-1].log["dedup"].info

@@ -124,3 +124,23 @@ def test_clean_api():
         cleancorp.clean(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
     with pytest.raises(TypeError):
         cleancorp.clean("x", colour="red")
+
+
+# -- documents between processes, blank results ------------------------------------------
+
+
+def test_documents_and_records_survive_pickling():
+    # Worker processes send documents back and forth.
+    import pickle
+
+    doc = Document("p", text="甲", metadata={"source": "x"})
+    doc.record("boilerplate").remove("首页 | 新闻", "menu", 1)
+    doc.record("repair").change("ftfy", "a", "b")
+    back = pickle.loads(pickle.dumps(doc))
+    assert back == doc and back.report() == doc.report()
+
+
+def test_blank_text_is_dropped_as_empty():
+    p = Pipeline(["convert"])
+    docs = [p.process(t) for t in (" \u3000\n\t", "", "甲")]
+    assert [d.dropped for d in docs] == ["empty", "empty", None]

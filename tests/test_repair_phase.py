@@ -180,3 +180,83 @@ def test_explain_shows_family_span_and_scores():
     r = run_cli("--explain", "--stages", "repair", stdin="会议指出?挛欧⒉蓟嵘\ufffd,宣布了决定。\n".encode())
     assert r.stdout.decode().rstrip("\n") == "会议指出新闻发布会上,宣布了决定。"
     assert "repair/phase_shift: '?挛欧⒉蓟嵘\ufffd' → '新闻发布会上'  (gbk: score " in r.stderr.decode()
+
+
+@pytest.mark.parametrize(
+    "dirty, clean",
+    [
+        # `化` lost both bytes (its lead to `?`, its trail in a rejected pair): chosen by its
+        # neighbours among the characters that pair allows.
+        ("全面深?\ufffd敕⒄怪泄\ufffd业幕ダ\ufffd献鳌\ufffd", "全面深化与发展中国家的互利合作。"),
+        # Two lost bytes next to each other (`过` and `了`): read together, `过了` wins over
+        # `国人`, which reads better one character at a time.
+        ("他算过?耍\ufffd刮扌牒醵嗉庸愀娣选\ufffd", "他算过了，还无须乎多加广告费。"),
+        # Two U+FFFDs in a row: `，` lost both bytes.
+        ("新的一年?\ufffd\ufffd艚粑\ufffd频澈凸\ufffd夜ぷ鞔缶郑\ufffd忧拷ㄉ琛\ufffd", "新的一年，要紧紧围绕党和国家工作大局，加强建设。"),
+    ],
+)
+def test_lost_bytes_are_chosen_over_the_whole_run(dirty, clean):
+    assert fix_phase_shift(dirty) == clean
+
+
+def test_ascii_after_a_rejected_pair_may_be_a_trail_byte():
+    # Big5 `唉唉，` (B3 E2 B3 E2 A1 41) without its first byte: two rejected pairs, then the
+    # trail byte of `，` (0x41, `A`). Both readings of the run are offered.
+    runs = list(find_runs("“?\ufffd\ufffdA母親", 1))
+    assert [(r.end, r.tail) for r in runs] == [(4, "\ufffd"), (5, "A")]
+
+
+def test_work_is_bounded_per_line(monkeypatch):
+    """The search over lost bytes compares a bounded number of candidate pairs per character:
+    doubling a garbled line at most doubles the work, and a line out of budget is left alone."""
+    from cleancorp.evaluation.garbles import lose_lead_byte
+
+    sample = [ln for ln in (p for p in _fixture_paragraphs()) if len(ln) >= 40][:400]
+    garbled = [lose_lead_byte(ln, len(ln) // 3, "gbk") for ln in sample if ln.isprintable()]
+    real = phase_shift._model()
+
+    class Counting:
+        def __init__(self):
+            self.work = 0
+            self.floor = real.floor
+
+        def pair_logp(self, a, b):
+            self.work += 1
+            return real.pair_logp(a, b)
+
+        def logp(self, ch):
+            self.work += 1
+            return real.logp(ch)
+
+        def score(self, text):
+            self.work += len(text)
+            return real.score(text)
+
+    work = {}
+    for n in (100, 200):
+        counting = Counting()
+        monkeypatch.setattr(phase_shift, "_model", lambda: counting)
+        phase_shift._decisions.clear()
+        line = "".join(garbled[:n])
+        fix_phase_shift(line)
+        work[n] = (counting.work, len(line))
+    assert work[200][0] <= 2.2 * work[100][0] + 1000
+    assert work[200][0] <= (phase_shift.STEPS_PER_CHAR + 20) * work[200][1]
+    # Out of budget: the run is left as it is.
+    data = [None, 0xAF, 0xD3, None, None, 0xB7, 0xA2, None]
+    assert phase_shift.rebuild(data, frozenset({2}), (), "gbk", "", "", real, phase_shift.Budget(0)) is None
+
+
+def _fixture_paragraphs():
+    from conftest import FIXTURES
+
+    for path in sorted((FIXTURES / "clean").glob("*.txt")):
+        yield from (ln for ln in path.read_text(encoding="utf-8").split("\n") if ln)
+
+
+def test_lost_character_before_an_ascii_range_trail_byte():
+    # Big5 `羿看了他` without the first byte: `羿` lost both bytes (a rejected pair), then
+    # `看` reads as `搕` + `F`, its trail byte in the ASCII range.
+    fixed = fix_phase_shift("?\ufffd搕F他一眼，不開口。王升就退出去了。")
+    assert fixed.endswith("看了他一眼，不開口。王升就退出去了。")
+    assert len(fixed) == len("羿看了他一眼，不開口。王升就退出去了。")

@@ -140,7 +140,7 @@ def test_chars_changed_agrees_with_its_definition():
 
 def test_ftfy_remembers_short_lines_only():
     western._ftfy_line.cache_clear()
-    short = "首页 · 要闻 · 时政"
+    short = "Café Müller · 要闻 · 时政"
     long = "中文" * western.FTFY_CACHE_MAX_LINE + " © " + "&amp;"
     assert fix_western(short) == short
     assert fix_western(long) == long.replace("&amp;", "&")
@@ -171,3 +171,60 @@ def test_window_of_han_text_reads_like_one_character_at_a_time(clean_lines):
             continue
         for codec in cjk_mojibake.MISREAD_UTF8:
             assert cjk_mojibake._window(piece, 0, 12, codec, True) == _window_by_chars(piece, codec), (piece, codec)
+
+
+@pytest.mark.parametrize(
+    "line, hits",
+    [
+        ("首页 · 要闻 · 时政", False),  # everyday `·` and `©` are no mojibake
+        ("Copyright © 2024 新华网 版权所有", False),
+        ("记者 王明·李华", False),
+        ("Ã©tÃ© Â· ä¸­", True),  # as continuation bytes, after a lead letter
+        ("·ÄÅ", True),  # `·` as a Mac Roman lead byte before continuation letters
+        ("©\u2122", True),
+    ],
+)
+def test_ftfy_precheck_skips_everyday_middle_dots_and_copyright(line, hits):
+    assert bool(western.PRECHECK.search(line)) == hits
+
+
+@pytest.mark.parametrize(
+    "line, hits",
+    [
+        ("你好？我是记者。", False),  # a typed question mark: the fix keeps it
+        ("真的？", False),
+        ("？？全会由区委常委会主持。", True),
+        ("\u3000？全会", True),
+        ("艾？ ？杰", True),
+        ("中 ？ 文", True),
+    ],
+)
+def test_artefacts_precheck_skips_typed_fullwidth_question_marks(line, hits):
+    from cleancorp.fixes import artefacts
+
+    assert bool(artefacts.PRECHECK.search(line)) == hits
+
+
+def test_narrow_prechecks_miss_only_lines_the_fixes_leave_alone(monkeypatch, clean_lines):
+    """Every line the narrowed prechecks of ftfy and artefacts let through unseen, the fix
+    itself (run with the broad precheck: any `·`, `©`, `？`) leaves as it is."""
+    from cleancorp.fixes import artefacts
+
+    lines = _probe_lines(clean_lines) + [
+        "首页 · 要闻 · 时政", "Copyright © 2024", "你好？我是", "真的？", "朱？基说", "“好？”他问",
+        "a·b", "©®", "·\u00a0", "中？\u3000文", "？", "中\n？？文",
+    ]
+    broad = {
+        western: re.compile("[\u0080-\u00ff\u0100-\u024f\u0370-\u04ff\u221a\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200d\u2060\ufeff\u180e]|&(?:#|[a-zA-Z]{2,8};)"),
+        artefacts: re.compile("[?？\ufffd\ue000-\uf8ff\U000f0000-\U0010ffff]"),
+    }
+    fixes = {western: western.fix_western, artefacts: artefacts.fix_artefacts}
+    for module, pattern in broad.items():
+        narrow = module.PRECHECK
+        missed = [ln for ln in lines if pattern.search(ln) and not narrow.search(ln)]
+        assert missed, module.__name__
+        monkeypatch.setattr(module, "PRECHECK", pattern)
+        western._ftfy_line.cache_clear()
+        for line in missed:
+            assert fixes[module](line) == line, (module.__name__, line)
+        monkeypatch.setattr(module, "PRECHECK", narrow)

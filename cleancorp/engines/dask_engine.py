@@ -8,22 +8,27 @@ The OUT tree (cleaned files, ``_cleancorp/report.jsonl``, ``manifest.jsonl``, th
    per shard).
 2. For each corpus-level stage, in chain order:
 
-   * **collect** (one task per shard): the compact per-document keys the stage decides on. For
-     ``boilerplate`` with line statistics: the 8-byte hashes of the candidate lines of each
-     page's head and tail. For ``dedup``: the document's paragraph-level repeats are removed
-     right there (they concern one document), then its 8-byte exact digest and 32 LSH band keys.
-   * **decide**: the client replays the count-min sketch of boilerplate over the candidate
-     line hashes, in input order, exactly as the streaming stage counts them, and sends back
-     each line's count. For dedup the workers group the keys (cut by key into one part per
-     worker) and report the documents holding a key that another document also holds; only
-     those can be duplicates or the first copy of one, so only their MinHash sketches (256
-     bytes) and key digests go to the client, which offers them, in input order, to the stage's
-     own index: a document dropped as a duplicate never becomes the "first seen" of a later
-     one, as in the streaming stage. Every other document is kept without leaving its worker.
-     (Boilerplate with frozen line statistics, read from a file, needs no decision: the
-     workers apply it.)
+   * **collect** (one task per shard): the per-document half of the stage, its public
+     ``prepare``, on every document; the result stays on the worker, and only its compact part
+     is what the stage decides on. ``Boilerplate.prepare`` applies the rules and the page
+     layout and leaves the page's line-statistics candidates: 8-byte hashes of its short head
+     and tail lines. ``Dedup.prepare_many`` removes the repeats inside each page and leaves
+     its fingerprint: the 8-byte exact digest and 32 LSH band keys, and the 256-byte MinHash
+     sketch (computed for the shard's documents together).
+   * **decide**: the client counts the candidate line hashes in input order with the stage's
+     own ``count_lines`` (the counts depend on the order, so this part is serial) and sends
+     back each line's count. For dedup the workers group the keys (cut by key into one part
+     per worker) and report the documents holding a key that another document also holds;
+     only those can be duplicates or the first copy of one, so only their fingerprints go to
+     the client, which offers them, in input order, to the stage's own index
+     (``match_many``, one input file at a time as the local engine does): a document dropped
+     as a duplicate never becomes the "first seen" of a later one, as in the streaming stage.
+     Every other document is kept without leaving its worker. (Boilerplate with frozen line
+     statistics, read from a file, needs no decision: each worker applies it.)
    * **apply** (one task per shard): the decisions go back to the workers, which finish the
-     stage and run the per-document stages that follow it.
+     stage (``Boilerplate.remove_counted`` takes the lines the counts condemn out of the page
+     as ``prepare`` left it; a duplicate is dropped) and run the per-document stages that
+     follow it.
 
 3. **Write** (one task per shard): the worker writes the cleaned files (temporary name, then
    rename) and returns each input's report lines and counters; the client writes the report,
@@ -36,7 +41,6 @@ ends with the same OUT as an uninterrupted one; it writes no checkpoint.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import operator
@@ -50,11 +54,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import minhash
 from ..corpus import CorpusError, CorpusRun, Unit, UnitResult, _read_unit, split_chain
 from ..document import Document
 from ..io import write_atomic
-from ..linestats import LineStats
 from ..pipeline import Pipeline, StageStats, _decode_plain, stage_enter, stage_leave
 
 #: Corpus-level stages this engine knows how to split into collect / decide / apply.
@@ -103,38 +105,6 @@ class Shard:
     docs: list[Document] = field(default_factory=list)
 
 
-class _LineRecorder:
-    """Stands in for the line-statistics sketch while a page is classified on a worker: records
-    whether the page would be counted and which line hashes it asks about (the same lines it
-    adds), and answers "seen often" so every candidate line shows up in the verdict."""
-
-    def __init__(self, answer: int) -> None:
-        self.answer = answer
-        self.counted = False
-        self.asked: list[bytes] = []
-
-    def add_document(self, keys) -> None:
-        self.counted = True
-
-    def count(self, key: bytes) -> int:
-        self.asked.append(key)
-        return self.answer
-
-
-class _LineReplay:
-    """Stands in for the sketch when the page is cleaned: gives the counts the client decided,
-    in the order the stage asks for them."""
-
-    def __init__(self, counts: list[int]) -> None:
-        self._counts = iter(counts)
-
-    def add_document(self, keys) -> None:
-        pass  # the client has counted the page already
-
-    def count(self, key: bytes) -> int:
-        return next(self._counts)
-
-
 def _enter(stage, stats: StageStats, doc: Document) -> tuple[str | None, float]:
     """Book-keeping before a stage runs on a document (as Pipeline.process does it)."""
     return stage_enter(stage, stats, doc), time.perf_counter()
@@ -161,44 +131,23 @@ def _advance(shard: Shard, tail: Pipeline) -> Shard:
                 if tail.drop_empty and not doc.text.strip():
                     doc.drop("empty", "pipeline")
         return shard
-    stage = stages[shard.step]
-    shard.pending = {}
-    for n, doc in enumerate(docs):
-        if doc.dropped is None:
-            shard.pending[n] = _collect(stage, shard.tail_stats[shard.step], doc)
+    shard.pending = _collect(stages[shard.step], shard.tail_stats[shard.step], docs)
     return shard
 
 
-def _collect(stage, stats: StageStats, doc: Document) -> Any:
-    if stage.name == "boilerplate":
-        if doc.text is None and not stage.needs_bytes:
-            _decode_plain(doc)
-        if not doc.text:
-            return None  # the stage returns at once: the page is not counted
-        recorder = _LineRecorder(stage.stats_min_docs)
-        saved = stage._stats
-        stage._stats = recorder
-        try:
-            stage.classify(doc.text.split("\n"))
-        finally:
-            stage._stats = saved
-        return (recorder.counted, recorder.asked)
-    # dedup: the paragraph repeats inside the page now; the cross-document decision later
-    before, t0 = _enter(stage, stats, doc)
-    across = stage.across
-    stage.across = False
-    try:
-        stage.apply(doc)
-    finally:
-        stage.across = across
-    elapsed = time.perf_counter() - t0
-    key = None
-    if across and doc.text:
-        mapped = minhash.mapped_codes(doc.text)
-        key = mapped[mapped != 0]
-        if len(key) == 0:
-            key = None
-    return (before, elapsed, key, None if key is None else minhash.sketch(key))
+def _collect(stage, stats: StageStats, docs: list[Document]) -> dict[int, Any]:
+    """The per-document half of a corpus-level stage (its ``prepare``) on every live document
+    of a shard: per document number, (text before the stage, seconds so far, the payload the
+    ordered half decides on)."""
+    live = [(n, doc) for n, doc in enumerate(docs) if doc.dropped is None]
+    befores = [_enter(stage, stats, doc)[0] for _, doc in live]
+    t0 = time.perf_counter()
+    if stage.name == "dedup":
+        payloads = stage.prepare_many([doc for _, doc in live])
+    else:
+        payloads = [stage.prepare(doc) for _, doc in live]
+    share = (time.perf_counter() - t0) / max(1, len(live))
+    return {n: (before, share, payload) for (n, _), before, payload in zip(live, befores, payloads)}
 
 
 def map_inputs(units: list[Unit], spec, text_field: str, id_field: str) -> Shard:
@@ -219,26 +168,24 @@ def map_inputs(units: list[Unit], spec, text_field: str, id_field: str) -> Shard
     return _advance(shard, tail)
 
 
-def line_keys(shard: Shard) -> dict[int, Any]:
-    """Task: per page, whether the line statistics count it and the hashes of its candidate
-    lines (what goes to the client for boilerplate)."""
-    return shard.pending
+def line_keys(shard: Shard) -> dict[int, list[bytes]]:
+    """Task: the hashes of each counted page's candidate lines (what goes to the client for
+    boilerplate); a page the statistics do not count is left out."""
+    return {n: payload.keys for n, (_, _, payload) in shard.pending.items() if payload is not None}
 
 
-def dedup_keys(shard: Shard, spec, shard_no: int, parts: int) -> list[np.ndarray]:
+def dedup_keys(shard: Shard, shard_no: int, parts: int) -> list[np.ndarray]:
     """Task: the dedup keys (exact digest, LSH bands) of the shard's documents as rows
     ``(key, owner)``, owner = shard number << 32 | document number, cut into ``parts`` by key.
 
     Only the workers see these rows; :func:`shared_owners` groups each part."""
-    _, tail = _chain(spec)
-    stage = tail.stages[shard.step]
     rows = []
-    for n, (_, _, key, sk) in shard.pending.items():
-        if key is None:
+    for n, (_, _, fp) in shard.pending.items():
+        if fp is None:
             continue
         # The very keys the index looks a document up by (exact digest, LSH bands), so a
         # document that shares none of them cannot meet another in the index.
-        keys = np.unique(stage.index._keys(key, sk).astype(np.uint64))
+        keys = np.unique(fp.keys)
         owner = np.full(len(keys), (shard_no << 32) | n, dtype=np.uint64)
         rows.append(np.stack([keys, owner], axis=1))
     table = np.concatenate(rows) if rows else np.zeros((0, 2), dtype=np.uint64)
@@ -262,43 +209,26 @@ def shared_owners(*pieces: np.ndarray) -> np.ndarray:
 
 
 def offered(shard: Shard) -> list[int]:
-    """Task: the documents of the shard that the dedup index would be offered (a nonempty key)."""
+    """Task: the documents of the shard that the dedup index would be offered (a fingerprint)."""
     return [n for n, pending in shard.pending.items() if pending[2] is not None]
 
 
-class KeyDigest:
-    """A comparison key's 32-byte digest, standing in for the key where the dedup index only
-    hashes the key's bytes (its exact-copy test): 32 bytes cross the network instead of four
-    per character. Equal keys give equal digests, so the index decides as with the keys.
-
-    >>> a, b = (KeyDigest.of(minhash.comparison_key(t)) for t in ("全會強調", "全会强调。"))
-    >>> a.tobytes() == b.tobytes(), len(a.tobytes())
-    (True, 32)
-    """
-
-    __slots__ = ("digest",)
-
-    def __init__(self, digest: bytes) -> None:
-        self.digest = digest
-
-    @classmethod
-    def of(cls, key: np.ndarray) -> "KeyDigest":
-        return cls(hashlib.blake2b(key.tobytes(), digest_size=32).digest())
-
-    def tobytes(self) -> bytes:
-        return self.digest
-
-
-def shard_sketches(shard: Shard, wanted: list[int], whole_keys: bool) -> list[tuple[int, str, Any, Any]]:
-    """Task: the sketch and the key digest (``whole_keys``: the key itself, for an index kept
-    in a file, whose exact-copy entries hash whole keys) of the documents that share a key
-    with another one."""
-    docs = shard.docs
-    out = []
-    for n in wanted:
-        key, sk = shard.pending[n][2], shard.pending[n][3]
-        out.append((n, docs[n].id, key if whole_keys else KeyDigest.of(key), sk))
-    return out
+def shard_fingerprints(shard: Shard, wanted: list[int]) -> list[list[tuple[int, str, Any]]]:
+    """Task: (number, id, fingerprint) of the wanted documents, one list per input of the
+    shard: the client offers each input's documents together, as the local engine does, so
+    that an index saved to a file is the same byte for byte."""
+    wanted_set = set(wanted)
+    groups = []
+    n = 0
+    for result in shard.results:
+        group = []
+        for _ in result.docs:
+            if n in wanted_set:
+                group.append((n, shard.docs[n].id, shard.pending[n][2]))
+            n += 1
+        if group:
+            groups.append(group)
+    return groups
 
 
 def apply_decisions(shard: Shard, spec, decisions: dict[int, Any]) -> Shard:
@@ -306,24 +236,18 @@ def apply_decisions(shard: Shard, spec, decisions: dict[int, Any]) -> Shard:
     _, tail = _chain(spec)
     stage, stats = tail.stages[shard.step], shard.tail_stats[shard.step]
     docs = shard.docs
-    for n, pending in shard.pending.items():
+    for n, (before, elapsed, payload) in shard.pending.items():
         doc = docs[n]
+        t0 = time.perf_counter()
         if stage.name == "boilerplate":
-            before, t0 = _enter(stage, stats, doc)
-            saved = stage._stats
-            stage._stats = _LineReplay(decisions.get(n, []))
-            try:
-                stage.apply(doc)
-            finally:
-                stage._stats = saved
-            stage_leave(stage, stats, doc, before, time.perf_counter() - t0)
+            if payload is not None:
+                stage.remove_counted(doc, payload, decisions[n])
         else:
-            before, elapsed, _, _ = pending
             match = decisions.get(n)
             if match is not None:
                 duplicate_of, similarity, measure = match
                 doc.drop("duplicate", stage.name, duplicate_of=duplicate_of, similarity=similarity, measure=measure)
-            stage_leave(stage, stats, doc, before, elapsed)
+        stage_leave(stage, stats, doc, before, elapsed + time.perf_counter() - t0)
     shard.pending = {}
     shard.step += 1
     return _advance(shard, tail)
@@ -365,25 +289,9 @@ def _write_output(result: UnitResult, out: str, text_field: str, keep_meta: bool
 # -- client side ----------------------------------------------------------------------------
 
 
-def _decide_line_stats(stage, collected: list[dict[int, Any]]) -> list[dict[int, list[int]]]:
+def _decide_line_stats(stage, collected: list[dict[int, list[bytes]]]) -> list[dict[int, list[int]]]:
     """Count the pages' candidate lines in input order, as the streaming stage does."""
-    rs = stage.ruleset
-    if stage._stats is None:
-        stage._stats = LineStats(rs.stats.get("width", 1 << 20), rs.stats.get("depth", 4))
-    stats = stage._stats
-    decisions = []
-    for per_doc in collected:
-        shard_dec: dict[int, list[int]] = {}
-        for n in sorted(per_doc):
-            item = per_doc[n]
-            if item is None:
-                continue
-            counted, asked = item
-            if counted and not stage.stats_frozen:
-                stats.add_document(asked)
-            shard_dec[n] = [stats.count(k) for k in asked]
-        decisions.append(shard_dec)
-    return decisions
+    return [{n: stage.count_lines(per_doc[n]) for n in sorted(per_doc)} for per_doc in collected]
 
 
 def _open_client(address: str | None, jobs: int):
@@ -447,7 +355,7 @@ def execute(run: CorpusRun, chain: list[str], options: dict[str, dict[str, Any]]
                 keys = client.gather([client.submit(line_keys, shard, pure=False) for shard in shards])
                 decisions = _decide_line_stats(stage, keys)
             else:
-                decisions = _decide_duplicates(client, stage, shards, spec, workers)
+                decisions = _decide_duplicates(client, stage, shards, workers)
             shards = [
                 client.submit(apply_decisions, shard, spec, dec, pure=False) for shard, dec in zip(shards, decisions)
             ]
@@ -524,7 +432,7 @@ def shard_units(units: list[Unit], workers: int, shard_bytes: int = SHARD_BYTES)
     return groups
 
 
-def _decide_duplicates(client, stage, shards, spec, parts: int) -> list[dict[int, Any]]:
+def _decide_duplicates(client, stage, shards, parts: int) -> list[dict[int, Any]]:
     """The documents dropped as duplicates, by the stage's own index, in input order."""
     decisions: list[dict[int, Any]] = [{} for _ in shards]
     if not stage.across:
@@ -537,7 +445,7 @@ def _decide_duplicates(client, stage, shards, spec, parts: int) -> list[dict[int
     else:
         # A document with no key in common with any other is kept and matches nothing later:
         # only the rest are offered. The keys are grouped on the workers, one part each.
-        tables = [client.submit(dedup_keys, shard, spec, s, parts, pure=False) for s, shard in enumerate(shards)]
+        tables = [client.submit(dedup_keys, shard, s, parts, pure=False) for s, shard in enumerate(shards)]
         owners = [
             client.submit(shared_owners, *[client.submit(operator.getitem, t, p, pure=False) for t in tables], pure=False)
             for p in range(parts)
@@ -546,12 +454,13 @@ def _decide_duplicates(client, stage, shards, spec, parts: int) -> list[dict[int
         found = np.unique(np.concatenate([np.zeros(0, np.uint64), *client.gather(owners)]))
         for owner in found.tolist():
             wanted[owner >> 32].append(owner & 0xFFFF_FFFF)
-    fetch = {s: client.submit(shard_sketches, shards[s], w, persistent, pure=False) for s, w in enumerate(wanted) if w}
+    fetch = {s: client.submit(shard_fingerprints, shards[s], w, pure=False) for s, w in enumerate(wanted) if w}
     for s in sorted(fetch):
-        for n, doc_id, key, sk in fetch[s].result():
-            match = stage.index.offer(doc_id, key, sk)
-            if match is not None:
-                decisions[s][n] = (match.id, match.similarity, match.measure)
+        for group in fetch[s].result():
+            matches = stage.match_many([(doc_id, fp) for _, doc_id, fp in group])
+            for (n, _, _), match in zip(group, matches):
+                if match is not None:
+                    decisions[s][n] = (match.id, match.similarity, match.measure)
     return decisions
 
 

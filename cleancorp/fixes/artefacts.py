@@ -46,8 +46,13 @@ FIX_NAME = "artefacts"
 _PRIVATE_USE = "\ue000-\uf8ff\U000f0000-\U0010ffff"
 _SPACE = " \t\u3000\u00a0"
 
-#: Anything this fix could act on; lines without it are returned at once.
-PRECHECK_PARTS: PrecheckParts = ((f"[?？\ufffd{_PRIVATE_USE}]", ""),)
+#: Anything this fix could act on; lines without it are returned at once. A full-width `？`
+#: counts only where this fix may remove it: at the start of a line or after white space, or
+#: next to white space or another question mark (`你好？我是` is a typed question mark).
+PRECHECK_PARTS: PrecheckParts = (
+    (f"[?\ufffd{_PRIVATE_USE}]", ""),
+    ("？", f"(?:(?=[{_SPACE}?？])|(?<![^\\s]？))"),
+)
 PRECHECK = fast_precheck(PRECHECK_PARTS)
 # A `?` right before U+FFFD is the other half of the same lost character: both bytes of a
 # double-byte character were lost, one shown as `?` and one as U+FFFD.

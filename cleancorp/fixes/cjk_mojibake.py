@@ -35,7 +35,7 @@ import codecs
 import itertools
 import re
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Iterable, NamedTuple
 
 from ..document import StageRecord
 from . import PrecheckParts, fast_precheck
@@ -49,6 +49,11 @@ FLOOR = -9.0
 #: Family 3 replaces Latin letters the model has no opinion about: the result must read like
 #: ordinary Chinese on its own.
 FLOOR_LATIN = -8.5
+#: A long run (this many Han characters or more) that decodes strictly is evidence by itself:
+#: Western text never has so many Latin-1 letters in a row. Literary or classical Chinese
+#: (`夥颐连翩兮多少一夫。`) may then score below ``FLOOR_LATIN``; wrong readings score far lower.
+LONG_LATIN_HAN = 8
+FLOOR_LATIN_LONG = -11.0
 #: Longest span (in garbled characters) decoded in one piece; longer garbles go in pieces.
 MAX_SPAN = 300
 #: A span with lost bytes shorter than this (in garbled characters) must garble back exactly.
@@ -217,17 +222,80 @@ def _structure_ok(data: list[int | None], need: int) -> tuple[bool, int]:
     return True, need
 
 
+def _owed_after_lost(need: int) -> int:
+    """Continuation bytes owed after one lost byte: it pays one, or leads a new character (most
+    likely a CJK one, three bytes)."""
+    return need - 1 if need else 2
+
+
+def _reach(tokens: list[int | None], start: int, need: int, limit: int, memo: dict[tuple[int, int], int]) -> int:
+    """How many tokens from ``start`` (up to ``limit``) can walk as valid UTF-8 structure with
+    ``need`` continuation bytes owed, each later mark read as one byte or two, whichever
+    reaches further.
+
+    >>> _reach([None, 0x90, 0x86, 0xB8, 0xF9], 0, 0, 5, {})  # a lost lead, 90 86 fit; B8 cannot
+    3
+    """
+    key = (start, need)
+    if key in memo:
+        return memo[key]
+    k = start
+    while k < limit:
+        tok = tokens[k]
+        if tok is None:
+            one = _owed_after_lost(need)
+            k += 1 + max(_reach(tokens, k + 1, one, limit, memo), _reach(tokens, k + 1, _owed_after_lost(one), limit, memo))
+            break
+        ok, need = _structure_ok([tok], need)
+        if not ok:
+            break
+        k += 1
+    memo[key] = k - start
+    return k - start
+
+
+def _owed_after(tokens: list[int | None], start: int, end: int, need: int) -> int:
+    """Continuation bytes still owed after the real bytes ``tokens[start:end]``, ``need``
+    being owed before them. A long stretch is settled by its last lead byte alone.
+
+    >>> _owed_after(list("中文".encode())[:5], 0, 5, 0), _owed_after([0xB8, 0xAD], 0, 2, 2)
+    (1, 0)
+    """
+    if end - start < 4:
+        for b in tokens[start:end]:
+            _, need = _structure_ok([b], need)
+        return need
+    for back in range(1, 4):
+        b = tokens[end - back]
+        if not 0x80 <= b <= 0xBF:  # type: ignore[operator]
+            return max(_utf8_length(b) - back, 0)  # type: ignore[arg-type]
+    return 0
+
+
 def expand_holes(tokens: list[int | None]) -> tuple[list[int | None], list[int]]:
     """Decide how many bytes each lost-byte mark (None) stands for — one, or two when a lenient
-    decoder dropped a whole invalid pair — by which keeps the UTF-8 structure valid up to the
-    next mark. Returns the bytes (marks expanded to None, or PAIR_FIRST and PAIR_SECOND) and,
-    per token, its offset in them.
+    decoder dropped a whole invalid pair — by which keeps the UTF-8 structure valid further
+    into the bytes up to the next mark (one byte when both do as well). Returns the bytes
+    (marks expanded to None, or PAIR_FIRST and PAIR_SECOND) and, per token, its offset in them.
 
     >>> data = list("是的".encode())           # E6 98 AF E7 9A 84: the pair AF E7 was dropped
     >>> expand_holes(data[:2] + [None] + data[4:])[0][:4]
     [230, 152, 256, 257]
     >>> expand_holes(list("中".encode())[:2] + [None])[0]
     [228, 184, None]
+
+    The bytes after a garble may be clean text that is no UTF-8 at all: `管` (E7 AE A1) lost
+    its last two bytes, and clean GB18030 text (`根据`) follows:
+
+    >>> data = list("管理，".encode()) + list("根据".encode("gb18030"))
+    >>> expand_holes(data[:1] + [None] + data[3:])[0][:3]
+    [231, 256, 257]
+
+    Marks in a row are read together: `问题。` lost the pairs AE E9 and A2 98, then 82:
+
+    >>> data = list("问题。".encode())
+    >>> expand_holes(data[:2] + [None, None] + data[6:8] + [None])[0]
+    [233, 151, 256, 257, 256, 257, 227, 128, None]
     """
     if None not in tokens:
         return list(tokens), list(range(len(tokens) + 1))
@@ -235,17 +303,33 @@ def expand_holes(tokens: list[int | None]) -> tuple[list[int | None], list[int]]
     offsets: list[int] = []
     need = 0
     n = len(tokens)
-    for k, tok in enumerate(tokens):
-        offsets.append(len(out))
+    k = -1
+    while k + 1 < n:
+        k += 1
+        tok = tokens[k]
         if tok is not None:
-            out.append(tok)
-            _, need = _structure_ok([tok], need)
+            # A stretch of real bytes up to the next mark, copied in one go.
+            try:
+                end = tokens.index(None, k)
+            except ValueError:
+                end = n
+            offsets.extend(range(len(out), len(out) + end - k))
+            out.extend(tokens[k:end])  # type: ignore[arg-type]
+            need = _owed_after(tokens, k, end, need)
+            k = end - 1
             continue
-        nxt = k + 1
-        while nxt < n and tokens[nxt] is not None and nxt - k <= 9:
-            nxt += 1
-        ahead = tokens[k + 1 : nxt]
-        if _structure_ok([None] + ahead, need)[0] or not _structure_ok([None, None] + ahead, need)[0]:
+        offsets.append(len(out))
+        # Look up to nine tokens ahead, the marks there read either way. The bytes ahead may
+        # end the garble and go on with clean text that is no UTF-8: a pair wins when it walks
+        # through them all, or a whole character (three bytes) further than one byte does
+        # (two clean bytes that happen to be continuation bytes, `发` B7 A2, are not enough).
+        limit = min(n, k + 10)
+        memo: dict[tuple[int, int], int] = {}
+        single = _owed_after_lost(need)
+        one = _reach(tokens, k + 1, single, limit, memo)
+        two = _reach(tokens, k + 1, _owed_after_lost(single), limit, memo)
+        ahead = limit - k - 1
+        if one == ahead or two < ahead and two < one + 3:
             out.append(None)
             _, need = _structure_ok([None], need)
         else:
@@ -255,7 +339,7 @@ def expand_holes(tokens: list[int | None]) -> tuple[list[int | None], list[int]]
     return out, offsets
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
 def _completions(pattern: tuple[int | None, ...], after: int | None = None) -> tuple[str, ...]:
     """Characters whose UTF-8 bytes fit ``pattern`` (None for a lost byte, PAIR_FIRST and
     PAIR_SECOND for a lost pair), most likely first. ``after`` is the byte that follows the
@@ -268,26 +352,76 @@ def _completions(pattern: tuple[int | None, ...], after: int | None = None) -> t
     >>> _completions((0xE4, 0xB8, None), 0xE5)[:3]
     ('一', '中', '个')
     """
+    candidates = _fitting(pattern)
+    if after is None or pattern[-1] is not None:
+        return tuple(ch for ch, _ in candidates)
+    return tuple(ch for ch, last in candidates if _lost_fits(last, after))
+
+
+@lru_cache(maxsize=8192)
+def _fitting(pattern: tuple[int | None, ...]) -> tuple[tuple[str, int], ...]:
+    """``_completions`` before the byte after the character is known: (character, its last
+    byte), most likely first."""
     model = _model()
     ranges: list[range] = []
     for k, b in enumerate(pattern):
         if b not in _LOST:
-            ranges.append(range(b, b + 1))
+            ranges.append(range(b, b + 1))  # type: ignore[arg-type]
         else:
             ranges.append(range(0xE2, 0xF0) if k == 0 else range(0x80, 0xC0))
-    checks = [k for k, b in enumerate(pattern) if b is None or b == PAIR_FIRST and k + 1 < len(pattern)]
-    out: list[str] = []
+    # Lost bytes inside the character must not pair with the byte after them (the last one is
+    # checked against the byte after the character, by ``_completions``).
+    checks = [k for k, b in enumerate(pattern) if (b is None or b == PAIR_FIRST) and k + 1 < len(pattern)]
+    # A dropped pair split between this character and the next: its bytes must be a pair the
+    # decoder rejects, with the next character's lead byte (or the last character's
+    # continuation byte) on the other side.
+    split_first, split_second = pattern[-1] == PAIR_FIRST, pattern[0] == PAIR_SECOND
+    out: list[tuple[str, int]] = []
     for combo in itertools.product(*ranges):
-        if not all(_lost_fits(combo[k], combo[k + 1] if k + 1 < len(combo) else after) for k in checks):
+        if not all(_lost_fits(combo[k], combo[k + 1]) for k in checks):
+            continue
+        if split_first and not _starts_rejected_pair(combo[-1]) or split_second and not _ends_rejected_pair(combo[0]):
             continue
         try:
             ch = bytes(combo).decode("utf-8")
         except UnicodeDecodeError:
             continue
         if ch in model.chars:
-            out.append(ch)
-    out.sort(key=lambda c: -model.logp(c))
+            out.append((ch, combo[-1]))
+    out.sort(key=lambda c: -model.logp(c[0]))
     return tuple(out)
+
+
+@lru_cache(maxsize=None)
+def _starts_rejected_pair(value: int) -> bool:
+    """Whether a decoder misreading UTF-8 could have dropped ``value`` with the lead byte of a
+    CJK character after it (`问题`: AE E9 is dropped, B4 E9 would read `撮`).
+
+    >>> _starts_rejected_pair(0xAE), _starts_rejected_pair(0xB4)
+    (True, False)
+    """
+    return any(_lost_fits(value, lead) for lead in range(0xE2, 0xF0))
+
+
+@lru_cache(maxsize=None)
+def _ends_rejected_pair(value: int) -> bool:
+    """Whether a decoder misreading UTF-8 could have dropped ``value`` as the second byte of a
+    pair led by a continuation byte."""
+    return any(_lost_fits(cont, value) for cont in range(0x81, 0xC0))
+
+
+@lru_cache(maxsize=1)
+def _frequent_chars() -> tuple[str, ...]:
+    """The most frequent characters of three UTF-8 bytes (CJK and its punctuation): the
+    candidates for a character whose bytes were all lost.
+
+    >>> "的" in _frequent_chars(), len(_frequent_chars()) == MAX_CANDIDATES
+    (True, True)
+    """
+    model = _model()
+    chars = [ch for ch in model.chars if "\u0800" <= ch <= "\uffff" and charmodel.is_scored(ch)]
+    chars.sort(key=lambda c: -model.logp(c))
+    return tuple(chars[:MAX_CANDIDATES])
 
 
 def _utf8_length(lead: int) -> int:
@@ -307,32 +441,76 @@ class _Budget:
         self.left = amount
 
 
-def decode_utf8_with_holes(data: list[int | None], budget: _Budget) -> list[tuple[int, list[tuple[str, ...]]]]:
-    """Decode bytes as UTF-8 as far as they are valid, a lost byte (None) standing for any byte
-    that fits. Returns, after each decoded character, the byte offset reached and the
-    characters so far (several candidates where lost bytes made a character ambiguous).
+class Step(NamedTuple):
+    """How far a decoding got: the byte offset reached, the characters decoded up to there,
+    and the candidates for the last of them (more when its lost bytes end the garble)."""
 
-    >>> [(n, "".join(c[0] for c in chars)) for n, chars in decode_utf8_with_holes(list("中a".encode()), _Budget(9))]
+    offset: int
+    count: int
+    last: tuple[str, ...]
+
+
+def decode_utf8_with_holes(data: list[int | None], budget: _Budget) -> tuple[list[tuple[str, ...]], list[Step]]:
+    """Decode bytes as UTF-8 as far as they are valid, a lost byte (None) standing for any byte
+    that fits. Returns the characters (several candidates where lost bytes made one ambiguous)
+    and, after each, a ``Step``; ``chars_until`` gives the characters up to a step.
+
+    >>> chars, steps = decode_utf8_with_holes(list("中a".encode()), _Budget(9))
+    >>> [(s.offset, "".join(c[0] for c in chars_until(chars, s))) for s in steps]
     [(3, '中'), (4, '中a')]
     """
-    out: list[tuple[int, list[tuple[str, ...]]]] = []
+    out: list[Step] = []
     chars: list[tuple[str, ...]] = []
     i = 0
     n = len(data)
+    next_lost = -1  # where the next lost byte is (``n``: none left), looked up when needed
     while i < n:
         lead = data[i]
+        if (
+            next_lost != n
+            and lead is not None
+            and 0xE0 <= lead <= 0xEF
+            and i + 6 <= n
+            and (next_lost >= i or (next_lost := min(_index(data, None, i), _index(data, PAIR_FIRST, i))) >= i)
+            and next_lost - i >= 6
+            and 0x80 <= data[i + 1] <= 0xBF  # type: ignore[operator]
+            and 0x80 <= data[i + 2] <= 0xBF  # type: ignore[operator]
+        ):
+            # A stretch of whole characters up to the next lost byte, decoded in one call
+            # (clean text, with no lost bytes, stops decoding within a character or two).
+            chunk = bytes(data[i:next_lost])  # type: ignore[arg-type]
+            try:
+                text, used = chunk.decode("utf-8"), len(chunk)
+            except UnicodeDecodeError as exc:
+                text, used = chunk[: exc.start].decode("utf-8"), exc.start
+            if text:
+                singles = list(zip(text))
+                if used == 3 * len(text):
+                    offsets: Iterable[int] = range(i + 3, i + used + 1, 3)
+                else:
+                    offsets = list(itertools.accumulate((len(c.encode()) for c in text), initial=i))[1:]
+                base = len(chars)
+                chars.extend(singles)
+                out.extend(map(Step, offsets, range(base + 1, base + len(text) + 1), singles))
+                i += used
+                continue
         length = 3 if lead in _LOST else _utf8_length(lead)
         if not length or i + length > n:
             break
         seq = data[i : i + length]
         lost = sum(1 for b in seq if b in _LOST)
         if lost:
-            if lost > 2:
+            if lost > 2 and (length != 3 or None in seq):
                 break
             if any(b not in _LOST and not 0x80 <= b <= 0xBF for b in seq[1:]):
                 break
             after = data[i + length] if i + length < n else None
-            cands = _completions(tuple(seq), after if after not in _LOST else None)
+            if lost == 3:
+                # All three bytes went with two dropped pairs (`息处理` → `鎭\ufffd\ufffd鐞`): the
+                # character is one of the frequent ones, chosen by its neighbours.
+                cands = _frequent_chars()
+            else:
+                cands = _completions(tuple(seq), after if after not in _LOST else None)
             if not cands and seq[-1] in _LOST:
                 cands = _completions(tuple(seq), None)  # the garble may end here
             budget.left -= len(cands)
@@ -345,14 +523,33 @@ def decode_utf8_with_holes(data: list[int | None], budget: _Budget) -> list[tupl
                 break
         chars.append(cands)
         i += length
-        if seq[-1] in _LOST:
+        if seq[-1] in _LOST and lost < 3:
             # The garble may end right after this character: then the lost byte had no byte
             # after it in the garbled stream, and any value fits.
-            loose = _completions(tuple(seq), None)
-            out.append((i, chars[:-1] + [cands + tuple(c for c in loose if c not in cands)]))
+            out.append(Step(i, len(chars), _ending_here(cands, tuple(seq))))
         else:
-            out.append((i, list(chars)))
-    return out
+            out.append(Step(i, len(chars), cands))
+    return chars, out
+
+
+def _index(data: list[int | None], value: int | None, start: int) -> int:
+    """Where ``value`` next occurs in ``data`` from ``start`` (``len(data)`` if nowhere)."""
+    try:
+        return data.index(value, start)
+    except ValueError:
+        return len(data)
+
+
+@lru_cache(maxsize=4096)
+def _ending_here(cands: tuple[str, ...], seq: tuple[int | None, ...]) -> tuple[str, ...]:
+    """``cands`` and then every other character that fits ``seq`` when no byte follows it."""
+    seen = set(cands)
+    return cands + tuple(c for c in _completions(seq, None) if c not in seen)
+
+
+def chars_until(chars: list[tuple[str, ...]], step: Step) -> list[tuple[str, ...]]:
+    """The characters decoded up to ``step``, its last one with the candidates it has there."""
+    return chars[: step.count - 1] + [step.last]
 
 
 def _choose(model, before: str, cands: list[tuple[str, ...]], after: str) -> str:
@@ -365,21 +562,50 @@ def _choose(model, before: str, cands: list[tuple[str, ...]], after: str) -> str
     '中华人民共和国宪法'
     """
     picked = [c[0] for c in cands]
-    for _ in range(2):
-        for k, options in enumerate(cands):
-            if len(options) == 1:
-                continue
+    last = len(cands) - 1
+    ambiguous = [k for k, options in enumerate(cands) if len(options) > 1]
+    for second in (False, True):
+        for k in ambiguous:
+            if second and not (k and len(cands[k - 1]) > 1 or k < last and len(cands[k + 1]) > 1):
+                continue  # its neighbours were settled before the first pass chose it
             prev = picked[k - 1] if k else before[-1:]
-            nxt = picked[k + 1] if k + 1 < len(picked) else (after[:1] or LINE_END)
-
-            def fit(ch: str) -> float:
-                s = model.pair_logp(prev, ch) if prev and prev >= "\u2000" else model.logp(ch)
-                if nxt == LINE_END or nxt >= "\u2000" and not nxt.isspace():
-                    s += model.pair_logp(ch, nxt)
-                return s
-
-            picked[k] = max(options[:MAX_CANDIDATES], key=fit)
+            nxt = picked[k + 1] if k < last else (after[:1] or LINE_END)
+            picked[k] = _best_fit(model, prev, cands[k], nxt)
     return "".join(picked)
+
+
+_fits: dict[tuple, str] = {}
+
+
+def _best_fit(model, prev: str, options: tuple[str, ...], nxt: str) -> str:
+    """The option (of the first ``MAX_CANDIDATES``) that fits best between ``prev`` and ``nxt``;
+    remembered, since garbled pages repeat the same lost bytes between the same neighbours."""
+    key = (id(model), prev, nxt, options)
+    best = _fits.get(key)
+    if best is not None:
+        return best
+    pair_logp = model.pair_logp
+    # The model's own memo of pair scores, read directly: this loop runs for every lost byte.
+    known = getattr(model, "_pair_cache", {})
+    left = bool(prev) and prev >= "\u2000"
+    right = nxt == LINE_END or nxt >= "\u2000" and not nxt.isspace()
+    best_score = float("-inf")
+    for ch in options[:MAX_CANDIDATES]:
+        if left:
+            score = known.get(prev + ch)
+            if score is None:
+                score = pair_logp(prev, ch)
+        else:
+            score = model.logp(ch)
+        if right:
+            after = known.get(ch + nxt)
+            score += pair_logp(ch, nxt) if after is None else after
+        if score > best_score:
+            best, best_score = ch, score
+    if len(_fits) > 200_000:
+        _fits.clear()  # bounded memory on endless streams of new contexts
+    _fits[key] = best
+    return best
 
 
 def _drop_invalid_pair(exc: UnicodeError) -> tuple[str, int]:
@@ -456,23 +682,39 @@ def _window(run: str, i: int, size: int, codec: str, rebuild: bool) -> tuple[lis
             return list(raw), {2 * n: n for n in range(1, len(piece) + 1)}
     tokens: list[int | None] = []
     widths: list[int] = []
-    for ch in piece:
-        if ch in _HOLE_CHARS:
-            tokens.append(None if rebuild else 0xFF)
+    mark = None if rebuild else 0xFF
+    for part in _MARKS.split(piece):
+        if not part:
+            continue
+        if part in _HOLE_CHARS:
+            tokens.append(mark)
             widths.append(1)
             continue
-        b = _encode_char(ch, codec)
-        tokens.extend(b if b is not None else b"\xff")
-        widths.append(len(b) if b is not None else 1)
+        # The stretch between two marks in one encode call when every character is one pair
+        # (the usual case); character by character otherwise.
+        raw = b""
+        if not _ASCII.search(part) and not (codec == "gb18030" and "\u20ac" in part):
+            try:
+                raw = part.encode(codec)
+            except UnicodeEncodeError:
+                pass
+        if len(raw) == 2 * len(part):
+            tokens.extend(raw)
+            widths.extend(_TWOS[: len(part)] if len(part) <= len(_TWOS) else [2] * len(part))
+            continue
+        for ch in part:
+            b = _encode_char(ch, codec)
+            tokens.extend(b if b is not None else b"\xff")
+            widths.append(len(b) if b is not None else 1)
     data, token_offsets = expand_holes(tokens)
-    boundary: dict[int, int] = {}
-    k = 0
-    for n, w in enumerate(widths):
-        if n:
-            boundary[token_offsets[k]] = n
-        k += w
+    starts = list(itertools.accumulate(widths[:-1]))  # token index where each later character starts
+    boundary = dict(zip([token_offsets[k] for k in starts], range(1, len(widths))))
     boundary[len(data)] = len(piece)
     return data, boundary
+
+
+_MARKS = re.compile("([\ufffd?])")
+_TWOS = [2] * MAX_SPAN
 
 
 def _best_in_run(line: str, rs: int, re_: int, codec: str, model, budget: _Budget, depth: int) -> list[Reading]:
@@ -497,26 +739,26 @@ def _best_in_run(line: str, rs: int, re_: int, codec: str, model, budget: _Budge
         # widen it only when the decoding runs to its end.
         for size in (SHORT_WINDOW, MAX_SPAN):
             data, boundary = _window(run, i, size, codec, rebuild)
-            steps = decode_utf8_with_holes(data, budget)
-            if size == MAX_SPAN or i + size >= len(run) or not steps or steps[-1][0] < len(data) - 8:
+            decoded, steps = decode_utf8_with_holes(data, budget)
+            if size == MAX_SPAN or i + size >= len(run) or not steps or steps[-1].offset < len(data) - 8:
                 break
+        # the first character of three bytes or more (a reading needs at least one)
+        first_wide = next((k for k, c in enumerate(decoded) if c[0] >= "\u0800"), len(decoded))
         best_end = None
-        for off, chars in reversed(steps):
-            j = boundary.get(off)
-            if j is None:
+        for step in reversed(steps):
+            j = boundary.get(step.offset)
+            if j is None or step.count <= first_wide:
                 continue
-            j += i
-            if not any(len(c[0].encode()) >= 3 for c in chars):
-                continue
-            last = chars[-1][0]
-            if "\u0080" <= last < "\u0800" and len(chars) > 1:
+            last = step.last[0]
+            if "\u0080" <= last < "\u0800" and step.count > 1:
                 continue  # a clean character after the garble read as a Latin letter
-            best_end = (j, chars)
+            best_end = (i + j, step)
             break
         if best_end is None:
             i += 1
             continue
-        j, chars = best_end
+        j, step = best_end
+        chars = chars_until(decoded, step)
         s, e = rs + i, rs + j
         before, after = line[max(0, s - 1) : s], line[e : e + 1]
         text = _choose(model, before, chars, after)
@@ -583,7 +825,8 @@ def _legacy_in_run(line: str, rs: int, re_: int, model) -> list[Reading]:
             continue
         new = model.score(aligned)
         old = model.score(span)
-        if new < FLOOR_LATIN or (old and new - old < MARGIN):
+        floor = FLOOR_LATIN_LONG if len(han) >= LONG_LATIN_HAN else FLOOR_LATIN
+        if new < floor or (old and new - old < MARGIN):
             continue
         if best is None or new > best.new:
             best = Reading(rs, rs + len(span), aligned, f"{codec} read as Latin-1/cp1252", new, old)

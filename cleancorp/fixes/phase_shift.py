@@ -12,10 +12,11 @@ The run still holds every byte but a few: the lost lead byte (where the `?` is) 
 byte the decoder gave up on (the U+FFFD, or an ASCII letter when a Big5 trail byte falls in the
 ASCII range). Browsers go on out of step after an impossible pair, printing one U+FFFD for both
 of its bytes, so there a run goes on through U+FFFDs up to the next ASCII byte; both readings
-are tried. This fix re-encodes the run, puts it back in step, tries every value for each
-missing byte (for a browser's U+FFFD, every pair of values the decoder rejects), and keeps the
-values whose characters the character model likes best in their context; a character that lost
-both bytes is left out. The repaired span replaces the garbled one only when the model scores
+are tried. This fix re-encodes the run, puts it back in step, and chooses all missing bytes at
+once (for a browser's U+FFFD, only pairs of values the decoder rejects): the reading the
+character model likes best over the whole run, a Viterbi search over the characters with lost
+bytes. A character that lost both bytes is chosen the same way, among the frequent ones the
+rejected pairs around it allow. The repaired span replaces the garbled one only when the model scores
 it clearly better than the garble (``MARGIN`` nats per character), so a real `?` before
 ordinary text stays. Of several accepted readings, the one that leaves the least garble wins.
 
@@ -28,6 +29,7 @@ Pages are often NFKC-folded after the damage, so a garbled `！` may now read `!
 from __future__ import annotations
 
 from .. import charmodel
+from ..charmodel import LINE_END
 
 from ..chars import HAN
 
@@ -63,8 +65,6 @@ _FOLDED_RUN = re.compile("[^\\x00-\\x20\\x7f\ufffd]*")
 # The body of a run: non-ASCII characters up to the first U+FFFD (a regex scans it fast).
 _NON_ASCII_RUN = re.compile("[^\\x00-\\x7f\ufffd]*")
 _MARKS = re.compile("[?\ufffd]")
-_LEAD_BYTES = tuple(range(0x81, 0xFF))
-_HIGH_BYTES = tuple(range(0x80, 0xFF))
 _HAN = re.compile(f"[{HAN}]")
 # ASCII that NFKC folding made from a full-width character (U+FF01–FF5E).
 _FOLDABLE = frozenset(chr(c) for c in range(0x21, 0x7F))
@@ -137,7 +137,9 @@ def _long_run(line: str, start: int, j: int) -> Iterator[Run]:
         return  # no U+FFFD inside the run: the first reading covers it
     if region.endswith("\ufffd") and (k == len(line) or ord(line[k]) < 0x80):
         yield Run(start, k, region[:-1], "\ufffd", False)
-    elif k < len(line) and 0x40 <= ord(line[k]) <= 0x7E:
+    # An ASCII-range byte after the run may be the trail byte of the last character, the
+    # U+FFFD before it a rejected pair: both readings are offered.
+    if k < len(line) and 0x40 <= ord(line[k]) <= 0x7E:
         yield Run(start, k + 1, region, line[k], False)
 
 
@@ -196,6 +198,35 @@ def _long_folded_runs(line: str, start: int) -> Iterator[Run]:
         k += size
 
 
+#: Candidates kept for a character that lost both bytes, the most frequent first: it could be
+#: any of thousands, and a rare one would not win between its neighbours anyway.
+MAX_BOTH_LOST = 300
+#: Best partial readings kept after each character with lost bytes (a beam): enough that the
+#: right one survives, few enough that a long run costs a bounded amount per character.
+BEAM = 64
+#: Candidate pairs compared for one line, in all: at least this many, or so many per character
+#: of the line (bounded work on pathological lines; runs beyond it are left as they are).
+STEP_BUDGET = 400_000
+STEPS_PER_CHAR = 60
+_ANY_LEAD = tuple(range(0x81, 0xFF))
+
+
+class Budget:
+    """Candidate pairs a line may still compare."""
+
+    def __init__(self, amount: int) -> None:
+        self.left = amount
+
+
+class Option(NamedTuple):
+    """One reading of a character with lost bytes (or of a stretch of whole characters):
+    its text and, for a character, its lead and trail byte."""
+
+    text: str
+    lead: int
+    trail: int
+
+
 def _decode(data: bytes, codec: str) -> str | None:
     try:
         return data.decode(codec)
@@ -203,169 +234,199 @@ def _decode(data: bytes, codec: str) -> str | None:
         return None
 
 
-class Repair(NamedTuple):
-    text: str
-    codec: str
-    score: float
-
-
-def _fit(model, before: str, ch: str, after: str) -> float:
-    """How well ``ch`` fits between its neighbours: log P(ch | before) + log P(after | ch),
-    with unigram backoff where a neighbour is not a Han character."""
-    ch_han = bool(_HAN.match(ch))
-    if ch_han and before and _HAN.match(before):
-        score = model.pair_logp(before, ch)
-    else:
-        score = model.logp(ch)
-    if after and ord(after) >= 0x80:
-        score += model.pair_logp(ch, after) if ch_han else model.logp(after)
-    return score
-
-
-@lru_cache(maxsize=4096)
-def _pairs_with(codec: str, known: int, known_is_lead: bool, allowed: tuple[int, ...] | None) -> tuple[str, ...]:
-    """Every character of ``codec`` whose lead (or trail) byte is ``known``: the candidates for
-    a character one of whose bytes was lost. ``allowed`` limits the lost byte's values."""
-    out = []
-    for byte in allowed if allowed is not None else range(0x40, 0xFF):
-        data = bytes([known, byte]) if known_is_lead else bytes([byte, known])
-        ch = _decode(data, codec)
-        if ch is not None and len(ch) == 1 and ord(ch) >= 0x80:
-            out.append(ch)
-    return tuple(out)
-
-
 @lru_cache(maxsize=1024)
 def _lost_trails(codec: str, following: int) -> tuple[int, ...]:
-    """The values a byte shown as U+FFFD can have: not ASCII, and (when the next byte is known)
-    no valid pair with it, since the decoder would otherwise have paired them."""
+    """The values a single byte shown as U+FFFD can have: not ASCII, and (when the next byte is
+    known) no valid pair with it, since the decoder would otherwise have paired them.
+
+    >>> 0xAF in _lost_trails("gbk", 0xD3), 0xB0 in _lost_trails("gbk", 0xD3)
+    (True, False)
+    """
     return tuple(
         t for t in range(0x80, 0xFF) if following < 0 or _decode(bytes([t, following]), codec) is None
     )
 
 
 @lru_cache(maxsize=8)
-def _rejected_pairs(codec: str) -> dict[int, tuple[int, ...]]:
+def _rejected_pairs(codec: str) -> dict[int, frozenset[int]]:
     """Byte pairs (first ≥ 0x81, second ≥ 0x80) that ``codec`` cannot decode, by first byte:
-    what a browser shows as one U+FFFD while it reads out of step."""
-    table: dict[int, tuple[int, ...]] = {}
+    what a browser shows as one U+FFFD while it reads out of step.
+
+    >>> 0xD3 in _rejected_pairs("gbk")[0xAF], 0xD3 in _rejected_pairs("gbk")[0xB0]
+    (True, False)
+    """
+    table: dict[int, frozenset[int]] = {}
     for first in range(0x81, 0xFF):
-        seconds = tuple(b for b in range(0x80, 0x100) if _decode(bytes([first, b]), codec) is None)
+        seconds = frozenset(b for b in range(0x80, 0x100) if _decode(bytes([first, b]), codec) is None)
         if seconds:
             table[first] = seconds
     return table
 
 
-@lru_cache(maxsize=4096)
-def _with_bytes(codec: str, known: int, known_is_lead: bool) -> tuple[tuple[int, str], ...]:
-    """(missing byte, character) for every character of ``codec`` with ``known`` as its lead
-    (or trail) byte and a missing byte ≥ 0x81."""
+@lru_cache(maxsize=8192)
+def _options(codec: str, lead: int | None, trail: int | None, trails: tuple[int, ...] = _ANY_LEAD) -> tuple[Option, ...]:
+    """Every character of ``codec`` with the known lead and/or trail byte (None: lost; a lost
+    lead is any lead byte, a lost trail one of ``trails``), the most frequent first.
+
+    >>> [o.text for o in _options("gbk", None, 0xA3)][:3]
+    ['。', '保', '常']
+    """
+    model = _model()
     out = []
-    for byte in range(0x81, 0xFF):
-        data = bytes([known, byte]) if known_is_lead else bytes([byte, known])
-        ch = _decode(data, codec)
-        if ch is not None and len(ch) == 1 and ord(ch) >= 0x80:
-            out.append((byte, ch))
+    for lo in _ANY_LEAD if lead is None else (lead,):
+        for tr in trails if trail is None else (trail,):
+            ch = _decode(bytes((lo, tr)), codec)
+            if ch is not None and len(ch) == 1 and ord(ch) >= 0x80 and not "\ue000" <= ch <= "\uf8ff":
+                out.append(Option(ch, lo, tr))
+    out.sort(key=lambda o: -model.logp(o.text))
     return tuple(out)
 
 
-def _best_rejected_pair(model, codec: str, lead: int, trail: int, before: str, after: str) -> str | None:
-    """Two characters ``(lead, ?)`` and ``(?, trail)`` whose missing bytes form a pair the decoder
-    rejects (it printed one U+FFFD for them): the best-scoring such two, or None."""
-    key = ("pair", id(model), codec, lead, trail, before, after)
-    if key in _cache:
-        return _cache[key]
-    rejected = _rejected_pairs(codec)
-    seconds = {byte: ch for byte, ch in _with_bytes(codec, trail, False)}
-    best, best_score = None, float("-inf")
-    for t, a in _with_bytes(codec, lead, True):
-        options = [seconds[b] for b in rejected.get(t, ()) if b in seconds]
-        if not options:
+def _step(model, a: str, b: str) -> float:
+    """log P(b | a) for choosing ``b`` after ``a`` (unigram when ``a`` is not scored; the
+    floor for a ``b`` the model has no opinion about, so that no path prefers such a one)."""
+    if not charmodel.is_scored(b):
+        return model.floor
+    if a and charmodel.is_scored(a):
+        return model.pair_logp(a, b)
+    return model.logp(b)
+
+
+def rebuild(data: list[int | None], pairs: frozenset[int], tail_trails: tuple[int, ...], codec: str,
+            before: str, after: str, model, budget: Budget) -> str | None:
+    """Read the bytes ``data`` in step, as characters of ``codec``, choosing every lost byte
+    (None) at once: the reading the character model likes best between ``before`` and
+    ``after`` (a Viterbi search over the characters with lost bytes).
+
+    ``pairs`` holds the characters ``k`` whose trail byte and the next character's lead byte
+    were one pair the decoder rejected (one U+FFFD while out of step); ``tail_trails`` the
+    values a lost last byte can have. A character that lost both bytes is chosen too, among
+    the frequent ones those constraints allow. None when the bytes cannot be ``codec`` text.
+
+    `深化与发展` in GBK, the lead byte of `化` lost: the decoder, out of step, rejected the pair
+    of `化`'s trail byte and `与`'s lead byte (one U+FFFD), so `化` lost both bytes:
+
+    >>> m = _model()
+    >>> rebuild([None, None, None, 0xEB, 0xB7, 0xA2], frozenset({0}), (), "gbk", "深", "展", m, Budget(10**6))
+    '化与发'
+    >>> rebuild([None, 0xAF, 0xD3], frozenset(), (), "gbk", "深", "", m, Budget(10**6)) is None  # odd
+    True
+    """
+    if len(data) % 2 or all(b is None for b in data):
+        return None
+    count = len(data) // 2
+    layers: list[tuple[int, tuple[Option, ...]]] = []  # (character index, options)
+    k = 0
+    while k < count:
+        lead, trail = data[2 * k], data[2 * k + 1]
+        if lead is not None and trail is not None:
+            j = k
+            while j < count and data[2 * j] is not None and data[2 * j + 1] is not None:
+                j += 1
+            text = _decode(bytes(data[2 * k : 2 * j]), codec)  # type: ignore[arg-type]
+            if text is None or len(text) != j - k:
+                return None
+            layers.append((k, (Option(text, -1, -1),)))
+            k = j
             continue
-        left = _fit(model, before, a, "")
-        for b in options:
-            score = left + _fit(model, a, b, after)
-            if score > best_score:
-                best, best_score = a + b, score
-    if len(_cache) > 65536:
-        _cache.clear()
-    _cache[key] = best
-    return best
+        trails = tail_trails if trail is None and k == count - 1 and k not in pairs else _ANY_LEAD
+        options = _options(codec, lead, trail, trails)
+        if not options:
+            return None
+        layers.append((k, options))
+        k += 1
+    rejected = _rejected_pairs(codec)
+    # Keep only options that can meet a neighbour across a rejected pair (forward, then
+    # backward): the beam below then never keeps a reading that dead-ends next door.
+    for order in (range(1, len(layers)), range(len(layers) - 2, -1, -1)):
+        for i in order:
+            k, options = layers[i]
+            if order.step == 1:
+                pk, prev = layers[i - 1]
+                if pk + 1 != k or pk not in pairs:
+                    continue
+                fits = set().union(*(rejected.get(o.trail, ()) for o in prev))
+                kept = tuple(o for o in options if o.lead in fits)
+            else:
+                nk, nxt = layers[i + 1]
+                if k + 1 != nk or k not in pairs:
+                    continue
+                leads = {o.lead for o in nxt}
+                kept = tuple(o for o in options if not leads.isdisjoint(rejected.get(o.trail, ())))
+            if not kept:
+                return None
+            layers[i] = (k, kept)
+    # A character that lost both bytes: the most frequent of those that fit.
+    layers = [(k, options[:MAX_BOTH_LOST]) for k, options in layers]
+    # Viterbi over the layers, a beam of the best partial readings after each.
+    beam: list[tuple[float, int, Option]] = [(0.0, -1, Option(before, -1, -1))]
+    history: list[list[tuple[float, int, Option]]] = []
+    prev_k = -2
+    for k, options in layers:
+        constrained = prev_k + 1 == k and prev_k in pairs
+        best: dict[int, tuple[float, int]] = {}
+        if constrained:
+            by_lead: dict[int, list[int]] = {}
+            for ib, o in enumerate(options):
+                by_lead.setdefault(o.lead, []).append(ib)
+            steps = 0
+            for ia, (score, _, a) in enumerate(beam):
+                last = a.text[-1:]
+                for lo in rejected.get(a.trail, ()):
+                    for ib in by_lead.get(lo, ()):
+                        steps += 1
+                        s = score + _step(model, last, options[ib].text[0])
+                        if ib not in best or s > best[ib][0]:
+                            best[ib] = (s, ia)
+        else:
+            steps = len(beam) * len(options)
+            for ib, o in enumerate(options):
+                first = o.text[0]
+                s, ia = max((score + _step(model, a.text[-1:], first), ia) for ia, (score, _, a) in enumerate(beam))
+                best[ib] = (s, ia)
+        budget.left -= steps
+        if not best or budget.left < 0:
+            return None
+        history.append(beam)
+        ranked = sorted(best.items(), key=lambda item: -item[1][0])[:BEAM]
+        beam = [(s, ia, options[ib]) for ib, (s, ia) in ranked]
+        prev_k = k if len(options) > 1 or options[0].lead >= 0 else -2
+    def closing(option: Option) -> float:
+        # How well the reading meets what follows the run: the next character, or the end
+        # of the paragraph.
+        last = option.text[-1]
+        if not after:
+            return model.pair_logp(last, LINE_END) if charmodel.is_scored(last) else 0.0
+        return _step(model, last, after) if charmodel.is_scored(after) else 0.0
+
+    final = max(range(len(beam)), key=lambda i: beam[i][0] + closing(beam[i][2]))
+    out: list[str] = []
+    i = final
+    for layer in reversed(history + [beam]):
+        score, back, option = layer[i]
+        out.append(option.text)
+        i = back
+    return "".join(reversed(out[:-1]))
 
 
-_cache: dict[tuple, str | None] = {}
-
-
-def _best_char(model, candidates: tuple[str, ...], before: str, after: str) -> str | None:
-    """The candidate that fits best between its neighbours (memoised: garbled pages repeat)."""
-    key = (id(model), candidates, before, after)
-    if key in _cache:
-        return _cache[key]
-    best, best_score = None, float("-inf")
-    for ch in candidates:
-        score = _fit(model, before, ch, after)
-        if score > best_score:
-            best, best_score = ch, score
-    if len(_cache) > 65536:
-        _cache.clear()
-    _cache[key] = best
-    return best
-
-
-def repair_run(run: Run, codec: str, before: str, after: str, model) -> str | None:
+def repair_run(run: Run, codec: str, before: str, after: str, model, budget: Budget | None = None) -> str | None:
     """Put one run back in step in ``codec``: the repaired text, or None when the run cannot be
     text of that codec.
 
     ``before``/``after`` are the characters around the run (for choosing the missing bytes);
-    ``after`` must be the first character after the run as it appears in the line.
+    ``after`` must be the first character after the run as it appears in the line. Each
+    U+FFFD inside the body stands for a pair of bytes the decoder rejected (the trail byte of
+    one character and the lead byte of the next); a character that lost both bytes is chosen
+    by its neighbours too. Here two U+FFFDs in a row took all of `，`:
+
+    >>> fix_phase_shift("新的一年?\ufffd\ufffd艚粑\ufffd频澈凸\ufffd夜ぷ鞔缶郑\ufffd忧拷ㄉ琛\ufffd")
+    '新的一年，要紧紧围绕党和国家工作大局，加强建设。'
     """
-    if "\ufffd" in run.body:
-        return _repair_tokens(run, codec, before, after, model)
-    try:
-        body = run.body.encode(codec)
-    except UnicodeEncodeError:
-        return None
-    if len(body) != 2 * len(run.body):
-        return None
-    if run.tail == "\ufffd":
-        following = -1
-        if after and ord(after) >= 0x80:
-            try:
-                following = after.encode(codec)[0]
-            except UnicodeEncodeError:
-                pass
-        tails: tuple[int, ...] | None = _lost_trails(codec, following)
-    else:
-        tails = (ord(run.tail),)
-    if not body:
-        if tails is None or len(tails) != 1:
-            return None
-        return _best_char(model, _pairs_with(codec, tails[0], False, _LEAD_BYTES), before, after)
-    middle = _decode(body[1:-1], codec) if len(body) > 2 else ""
-    if middle is None:
-        return None
-    first = _best_char(model, _pairs_with(codec, body[0], False, _LEAD_BYTES), before, middle[:1] or after)
-    if first is None:
-        return None
-    last = _best_char(model, _pairs_with(codec, body[-1], True, tails), (middle or first)[-1], after)
-    if last is None:
-        return None
-    return first + middle + last
-
-
-def _repair_tokens(run: Run, codec: str, before: str, after: str, model) -> str | None:
-    """``repair_run`` for a run with U+FFFDs inside (each two lost bytes): rebuild the byte
-    stream with holes, pair it in step, and fill each character's one missing byte with the
-    best candidate; a character that lost both bytes is left out.
-
-    Here two U+FFFDs in a row took all of `要` (four bytes lost, one whole character):
-
-    >>> fix_phase_shift("新的?荒辏\ufffd\ufffd艚粑\ufffd频澈凸\ufffd夜ぷ鞔缶郑\ufffd")
-    '新的一年，紧紧围绕党和国家工作大局，'
-    """
-    data: list[int | None] = [None]
+    data: list[int | None] = [None]  # the lead byte lost to the marker
+    pairs: set[int] = set()
     for ch in run.body:
         if ch == "\ufffd":
+            pairs.add((len(data) - 1) // 2)
             data += [None, None]
             continue
         try:
@@ -375,60 +436,21 @@ def _repair_tokens(run: Run, codec: str, before: str, after: str, model) -> str 
         if len(enc) != 2:
             return None
         data += enc
-    data.append(None if run.tail == "\ufffd" else ord(run.tail))
-    if len(data) % 2:
-        return None
-    out: list[str] = []
-    count = len(data) // 2
-    i = 0
-    while i < count:
-        lead, trail = data[2 * i], data[2 * i + 1]
-        if lead is not None and trail is not None:
-            # A stretch of whole characters: decode it in one go.
-            k = i
-            while k < count and data[2 * k] is not None and data[2 * k + 1] is not None:
-                k += 1
-            text = _decode(bytes(data[2 * i : 2 * k]), codec)
-            if text is None:
-                return None
-            out.append(text)
-            i = k
-            continue
-        if lead is None and trail is None:
-            i += 1  # both bytes lost: nothing to choose from
-            continue
-        prev = out[-1][-1] if out and out[-1] else before
-        if trail is None and i + 1 < count and data[2 * i + 2] is None and data[2 * i + 3] is not None:
-            # One U+FFFD for an impossible pair: this character's trail byte and the next one's
-            # lead byte. Choose both at once, among the byte pairs the decoder rejects.
-            after_pair = data[2 * i + 4 : 2 * i + 6]
-            if len(after_pair) == 2 and None not in after_pair:
-                nxt = _decode(bytes(after_pair), codec) or ""
-            else:
-                nxt = after if i + 2 >= count else ""
-            pair = _best_rejected_pair(model, codec, lead, data[2 * i + 3], prev, nxt)
-            if pair is None:
-                return None
-            out.append(pair)
-            i += 2
-            continue
-        if i + 1 < count and data[2 * i + 2] is not None and data[2 * i + 3] is not None:
-            nxt = _decode(bytes(data[2 * i + 2 : 2 * i + 4]), codec) or ""
-        elif i + 1 < count:
-            nxt = ""
-        else:
-            nxt = after
-        if lead is None:
-            cands = _pairs_with(codec, trail, False, _LEAD_BYTES)
-        else:
-            # A lost trail byte printed U+FFFD, so it was not in the ASCII range.
-            cands = _pairs_with(codec, lead, True, _HIGH_BYTES)
-        ch = _best_char(model, cands, prev, nxt)
-        if ch is None:
-            return None
-        out.append(ch)
-        i += 1
-    return "".join(out)
+    tail_trails: tuple[int, ...] = ()
+    if run.tail == "\ufffd":
+        data.append(None)
+        following = -1
+        if after:
+            try:
+                following = after.encode(codec)[0]
+            except UnicodeEncodeError:
+                pass
+        tail_trails = _lost_trails(codec, following)
+    else:
+        data.append(ord(run.tail))
+    if budget is None:
+        budget = Budget(STEP_BUDGET)
+    return rebuild(data, frozenset(pairs), tail_trails, codec, before, after, model, budget)
 
 
 def _looks_like_question(line: str, pos: int) -> bool:
@@ -452,6 +474,7 @@ def fix_phase_shift(line: str, record: StageRecord | None = None) -> str:
     if not PRECHECK.search(line):
         return line
     model = _model()
+    budget = Budget(max(STEP_BUDGET, STEPS_PER_CHAR * len(line)))
     out: list[str] = []
     pos = 0
     lossy = "\ufffd" in line
@@ -460,7 +483,7 @@ def fix_phase_shift(line: str, record: StageRecord | None = None) -> str:
         if s < pos:
             continue
         before = line[s - 1] if s > 0 else ""
-        best = _best_repair(line, s, before, model, lossy)
+        best = _best_repair(line, s, before, model, lossy, budget)
         if best is None:
             continue
         new, run, text, codec, old = best
@@ -475,7 +498,7 @@ def fix_phase_shift(line: str, record: StageRecord | None = None) -> str:
     return "".join(out)
 
 
-def _best_repair(line: str, s: int, before: str, model, lossy: bool) -> tuple[float, Run, str, str, float] | None:
+def _best_repair(line: str, s: int, before: str, model, lossy: bool, budget: Budget) -> tuple[float, Run, str, str, float] | None:
     """The best accepted repair of the run after the marker at ``line[s]``, or None.
 
     The readings of a run end at different places; each accepted one is scored over the same
@@ -488,7 +511,7 @@ def _best_repair(line: str, s: int, before: str, model, lossy: bool) -> tuple[fl
         after = line[run.end] if run.end < n else ""
         garbled = line[s : run.end]
         has_han = bool(_HAN.search(garbled))
-        best = _repair_in_context(before, garbled, run, after, has_han, model)
+        best = _repair_in_context(before, garbled, run, after, has_han, model, budget)
         if best is None:
             continue
         if not has_han and line[s] == "?" and _looks_like_question(line, s):
@@ -511,7 +534,7 @@ def _best_repair(line: str, s: int, before: str, model, lossy: bool) -> tuple[fl
 _decisions: dict[tuple, tuple[float, str, str, float] | None] = {}
 
 
-def _repair_in_context(before: str, garbled: str, run: Run, after: str, has_han: bool, model):
+def _repair_in_context(before: str, garbled: str, run: Run, after: str, has_han: bool, model, budget: Budget):
     """Score every codec's repair of one run against the garble: (score, text, codec, garble's
     score) of the best accepted one. Memoised, so a page that repeats a garble pays once."""
     key = (id(model), before, garbled, run.body, run.tail, after)
@@ -520,7 +543,7 @@ def _repair_in_context(before: str, garbled: str, run: Run, after: str, has_han:
     best = None
     old = None
     for codec in CODECS:
-        text = repair_run(run, codec, before, after, model)
+        text = repair_run(run, codec, before, after, model, budget)
         if not text:
             continue
         new = model.score(before + text + after)

@@ -43,8 +43,13 @@ FTFY_NO_ENCODING = FTFY_CONFIG._replace(fix_encoding=False)
 
 #: Lines without any of these never reach ftfy: Latin-1/cp1252 mojibake letters, HTML escapes,
 #: control characters, zero-width characters. (Curly quotes alone are ordinary Chinese text.)
+#: `·` and `©` are everyday characters of Chinese pages (`首页 · 要闻`, `Copyright ©`): alone
+#: they are no mojibake. Inside one they follow a lead letter (`Â·`, `Ã©`), which hits by
+#: itself, or (as a Mac Roman lead byte) come before another letter or symbol.
+_MOJIBAKE_LETTER = "\u0080-\u00a8\u00aa-\u00b6\u00b8-\u00ff\u0100-\u024f\u0370-\u04ff\u221a"
 PRECHECK_PARTS: PrecheckParts = (
-    ("[\u0080-\u00ff\u0100-\u024f\u0370-\u04ff\u221a\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200d\u2060\ufeff\u180e]", ""),
+    (f"[{_MOJIBAKE_LETTER}\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200d\u2060\ufeff\u180e]", ""),
+    ("[\u00a9\u00b7]", "(?=[\u0080-\u024f\u0370-\u04ff\u2000-\u22ff\ufb01\ufb02])"),
     ("&", "(?:#|[a-zA-Z]{2,8};)"),
 )
 PRECHECK = fast_precheck(PRECHECK_PARTS)

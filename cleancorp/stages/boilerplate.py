@@ -327,11 +327,24 @@ class Boilerplate(Stage):
         >>> [r and r[0] for r in stage.classify(["当前位置:首页 > 要闻", body, "2024-03-05", "关闭"])]
         ['breadcrumb', None, 'source-time-edge', 'chrome-words']
         """
+        verdict, stripped, edge_idx = self._rule_verdict(lines)
+        # 4. corpus statistics
+        if self.stats_min_docs > 0 and edge_idx is not None:
+            cands = self._candidates(stripped, edge_idx, verdict)
+            for (i, _), seen in zip(cands, self.count_lines([k for _, k in cands])):
+                if seen >= self.stats_min_docs:
+                    verdict[i] = ("line-stats", {"documents": seen})
+        return verdict
+
+    def _rule_verdict(self, lines: list[str]) -> tuple[list, list[str], list[int] | None]:
+        """Steps 1 to 3 of :meth:`classify` (everything but the corpus statistics): the
+        verdict per line, the stripped lines, and the head and tail lines the statistics look
+        at (None for a page without a nonblank line, which the statistics do not count)."""
         stripped = [ln.strip() for ln in lines]
         verdict: list[tuple[str, dict[str, Any]] | None] = [None] * len(lines)
         nonblank = [i for i, s in enumerate(stripped) if s]
         if not nonblank:
-            return verdict
+            return verdict, stripped, None
         # 1. rules that are safe anywhere. A long sentence that would be chrome at the edge
         #    (a licence paragraph) is not taken as the start or end of the body.
         rs = self.ruleset
@@ -400,10 +413,7 @@ class Boilerplate(Stage):
         # 3. "related articles" blocks in the second half of the page
         if self.related:
             self._related_blocks(stripped, nonblank, verdict, tail_start)
-        # 4. corpus statistics
-        if self.stats_min_docs > 0:
-            self._line_stats(stripped, edge_idx, verdict)
-        return verdict
+        return verdict, stripped, edge_idx
 
     def _related_blocks(self, stripped: list[str], nonblank: list[int], verdict: list, tail_start: int) -> None:
         """A marker in the second half of the page or in its tail, and the headlines after it."""
@@ -432,7 +442,10 @@ class Boilerplate(Stage):
                 verdict[j] = (rule.name, {})
             return
 
-    def _line_stats(self, stripped: list[str], edge_idx: list[int], verdict: list) -> None:
+    def _candidates(self, stripped: list[str], edge_idx: list[int], verdict: list) -> list[tuple[int, bytes]]:
+        """The lines the corpus statistics count and may remove, with their keys: short head
+        and tail lines without sentence punctuation that no rule removed and that are no
+        heading."""
         rs = self.ruleset
         cands = []
         for i in edge_idx:
@@ -442,16 +455,23 @@ class Boilerplate(Stage):
             if rs.headings is not None and rs.headings.search(s):
                 continue
             cands.append((i, line_key(s)))
+        return cands
+
+    def count_lines(self, keys: list[bytes]) -> list[int]:
+        """Count one page's candidate line keys in the run's statistics (unless they are frozen,
+        read from a file) and return, per key, in how many pages the run has seen it so far.
+        This is the part of the stage that depends on the pages before: call it in input order.
+
+        >>> stage = Boilerplate(line_stats_min_docs=2)
+        >>> [stage.count_lines([line_key("江南晚报")]) for _ in range(3)]
+        [[1], [2], [3]]
+        """
         if self._stats is None:
-            width = rs.stats.get("width", 1 << 20)
-            depth = rs.stats.get("depth", 4)
-            self._stats = LineStats(width, depth)
+            rs = self.ruleset
+            self._stats = LineStats(rs.stats.get("width", 1 << 20), rs.stats.get("depth", 4))
         if not self.stats_frozen:
-            self._stats.add_document(k for _, k in cands)
-        for i, key in cands:
-            seen = self._stats.count(key)
-            if seen >= self.stats_min_docs:
-                verdict[i] = ("line-stats", {"documents": seen})
+            self._stats.add_document(keys)
+        return [self._stats.count(k) for k in keys]
 
     # -- the stage --------------------------------------------------------------------------
 
@@ -461,8 +481,12 @@ class Boilerplate(Stage):
             return
         lines = text.split("\n")
         verdict = self.classify(lines)
-        if not any(verdict):
-            return
+        if any(verdict):
+            self._remove(doc, text, lines, verdict)
+
+    def _remove(self, doc: Document, text: str, lines: list[str], verdict: list) -> None:
+        """Take the lines with a verdict out of ``doc`` (``text`` split into ``lines``), with
+        their rules in the report and their metadata values kept."""
         rec = doc.record(self.name)
         keep = [line for line, v in zip(lines, verdict) if v is None]
         meta_rules = self.meta_rules
@@ -479,6 +503,75 @@ class Boilerplate(Stage):
                 self._keep_meta(doc, s)
         doc.text = "\n".join(keep)
         rec.chars_changed += len(text) - len(doc.text)
+
+    # -- the two halves of the stage: per page, then the corpus statistics in input order --
+
+    def prepare(self, doc: Document) -> "LineCandidates | None":
+        """The per-page half: remove what the rules and the page's layout remove (everything
+        but the corpus statistics) and return the page's statistics candidates, or None when
+        the statistics do not count the page (they are off, or frozen and applied here, or
+        the page has no text). Needs no state of the run, so it can run in any worker.
+
+        ``decide`` (in input order) then counts the candidates and removes those the run has
+        seen often enough: ``prepare`` then ``decide`` equals ``apply``.
+
+        >>> stage = Boilerplate(line_stats_min_docs=2)
+        >>> docs = [Document(str(n), text=f"江南晚报\\n第{n}版消息，全区经济社会发展呈现稳中有进的良好态势。") for n in (1, 2)]
+        >>> found = [stage.prepare(doc) for doc in docs]
+        >>> found[0].keys == [line_key("江南晚报")], docs[0].text.startswith("江南晚报")
+        (True, True)
+        >>> [stage.decide(doc, c) for doc, c in zip(docs, found)], docs[1].text[:4]
+        ([False, True], '第2版消')
+        """
+        text = doc.text or ""
+        if not text:
+            return None
+        lines = text.split("\n")
+        verdict, stripped, edge_idx = self._rule_verdict(lines)
+        found = None
+        if self.stats_min_docs > 0 and edge_idx is not None:
+            cands = self._candidates(stripped, edge_idx, verdict)
+            if self.stats_frozen:  # read-only counts: decided right here
+                for (i, _), seen in zip(cands, self.count_lines([k for _, k in cands])):
+                    if seen >= self.stats_min_docs:
+                        verdict[i] = ("line-stats", {"documents": seen})
+            elif cands:
+                removed = [(i, lines[i], v[0]) for i, v in enumerate(verdict) if v is not None]
+                found = LineCandidates([k for _, k in cands], [i for i, _ in cands], removed, len(lines))
+            else:
+                found = NO_CANDIDATES
+        if any(verdict):
+            self._remove(doc, text, lines, verdict)
+        return found
+
+    def decide(self, doc: Document, found: "LineCandidates | None") -> bool:
+        """The cross-document half: count the page's candidates (:meth:`count_lines`) and
+        remove those seen in ``line_stats_min_docs`` pages (:meth:`remove_counted`). True when
+        the text changed."""
+        if found is None:
+            return False
+        return self.remove_counted(doc, found, self.count_lines(found.keys))
+
+    def remove_counted(self, doc: Document, found: "LineCandidates", counts: list[int]) -> bool:
+        """Remove the candidates whose count reached ``line_stats_min_docs`` from ``doc`` as
+        :meth:`prepare` left it; True when there were any. The page is put back together from
+        ``doc.text`` and the lines the rules removed, and its verdict is applied as
+        :meth:`apply` would have applied it: same text, same report."""
+        hits = [(i, seen) for i, seen in zip(found.lines, counts) if seen >= self.stats_min_docs]
+        if not hits:
+            return False
+        lines: list[str | None] = [None] * found.size
+        verdict: list[tuple[str, dict[str, Any]] | None] = [None] * found.size
+        for i, line, rule in found.removed:
+            lines[i] = line
+            verdict[i] = (rule, {})
+        rest = iter((doc.text or "").split("\n") if found.size > len(found.removed) else ())
+        page = [line if line is not None else next(rest) for line in lines]
+        for i, seen in hits:
+            verdict[i] = ("line-stats", {"documents": seen})
+        doc.log.pop(self.name, None)
+        self._remove(doc, "\n".join(page), page, verdict)
+        return True
 
     def _keep_meta(self, doc: Document, line: str) -> None:
         """Put the source, time, author and editor values of a removed line into metadata."""
@@ -515,3 +608,27 @@ class Boilerplate(Stage):
     def close(self) -> None:
         if self.stats_path and not self.stats_frozen and self._stats is not None:
             self._stats.save(self.stats_path)
+
+
+class LineCandidates:
+    """What :meth:`Boilerplate.prepare` leaves for the corpus statistics of one page: the keys
+    of its candidate lines (``keys``, :func:`cleancorp.linestats.line_key`) and their line
+    numbers (``lines``, 0-based), and, to put the page back together should the statistics
+    remove a candidate, the lines the rules removed (``removed``: number, line, rule) and the
+    page's number of lines (``size``). Only ``keys`` is needed to count; the rest stays with
+    the page."""
+
+    __slots__ = ("keys", "lines", "removed", "size")
+
+    def __init__(self, keys: list[bytes], lines: list[int], removed: list[tuple[int, str, str]], size: int) -> None:
+        self.keys = keys
+        self.lines = lines
+        self.removed = removed
+        self.size = size
+
+    def __reduce__(self):
+        return (LineCandidates, (self.keys, self.lines, self.removed, self.size))
+
+
+#: A page the statistics count but that has no candidate line.
+NO_CANDIDATES = LineCandidates([], [], [], 0)

@@ -57,8 +57,17 @@ def detect_script(text: str) -> dict[str, object]:
     """
     if traditional_only().search(text) is None:
         # The usual case is settled by one scan; counting is only needed when there is a mark.
-        return {"traditional_share": 0.0, "detected": "simplified"}
-    marked, han = _count_marked_and_han(text)
+        return _verdict(0, 0)
+    return _verdict(*_count_marked_and_han(text))
+
+
+def _verdict(marked: int, han: int) -> dict[str, object]:
+    """The ``script`` entry of the report for ``marked`` traditional-only characters among
+    ``han`` Han characters.
+
+    >>> _verdict(1, 40)
+    {'traditional_share': 0.025, 'detected': 'mixed'}
+    """
     share = marked / max(1, han)
     if share >= TRADITIONAL_FROM:
         verdict = "traditional"
@@ -67,6 +76,34 @@ def detect_script(text: str) -> dict[str, object]:
     else:
         verdict = "mixed"
     return {"traditional_share": round(share, 3), "detected": verdict}
+
+
+@lru_cache(maxsize=None)
+def _screen(profile: str | None) -> opencc_fast.CharClass:
+    """The traditional-only marks and the trigger characters of ``profile``'s converter in one
+    class: on most documents one scan finding none of them settles both questions."""
+    chars = set(traditional_only().chars)
+    if profile is not None:
+        chars.update(opencc_fast.converter(profile).trigger.chars)
+    return opencc_fast.CharClass(chars)
+
+
+def classify(text: str, profile: str | None = None) -> tuple[dict[str, object], bool]:
+    """``detect_script(text)``, and whether the converter of ``profile`` could change ``text``
+    at all (False when ``profile`` is None).
+
+    Regular-expression scans, not a NumPy lookup per character: their bitmaps are a few KB and
+    stay in cache between documents, where a table indexed by code point is evicted by the
+    other stages of the chain and costs more than the scans.
+
+    >>> classify("這是繁體中文。", "t2s")
+    ({'traditional_share': 0.333, 'detected': 'traditional'}, True)
+    >>> classify("这是简体中文。" * 100, "t2s")
+    ({'traditional_share': 0.0, 'detected': 'simplified'}, False)
+    """
+    if _screen(profile).search(text) is None:
+        return _verdict(0, 0), False
+    return detect_script(text), profile is not None and opencc_fast.converter(profile).triggered_by(text)
 
 
 @lru_cache(maxsize=None)
@@ -132,20 +169,24 @@ class Convert(Stage):
 
     def apply(self, doc: Document) -> None:
         text = doc.text or ""
-        script = detect_script(text)
+        profile = None if self.profile == "none" else AUTO_PROFILE if self.profile == "auto" else self.profile
+        if profile is not None:
+            # Fetched on every document, converted or not, so that the first one of a run loads
+            # the tables (before worker processes fork, when the run warms up on one document).
+            converter = opencc_fast.converter(profile)
+        script, triggered = classify(text, profile)
         rec = doc.record(self.name)
         rec.info["script"] = script
-        if self.profile == "none":
+        if profile is None:
             return
-        # Fetched on every document, converted or not, so that the first one of a run loads the
-        # tables (before worker processes fork, when the run warms up on one document).
-        converter = opencc_fast.converter(AUTO_PROFILE if self.profile == "auto" else self.profile)
         if self.profile == "auto":
             converted = script["detected"] == "traditional"
             rec.info["converted"] = converted
             if not converted:
                 return
-        new = converter.convert(text)
+        if not triggered:
+            return  # none of the characters any change needs: the text stays as it is
+        new = converter.convert_triggered(text)
         if new != text:
             rec.chars_changed += count_changed(text, new)
             doc.text = new

@@ -34,8 +34,10 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+import numpy as np
+
 from ..compression import DEFAULT_LIMIT, CompressionError, decompress, sniff
-from ..document import Document
+from ..document import Document, StageRecord
 from ..registry import Stage, register
 
 _BOMS = (
@@ -112,6 +114,8 @@ _WEB_SYMBOLS = "".join(chr(i) for i in range(0xA0, 0xC0)) + "×÷"
 _TONE_MARKS = "ˊˇˋ˙"
 
 _NONASCII = re.compile(rb"[\x80-\xff]")
+#: Texts at least this long are scored by a NumPy table lookup, shorter ones by a dict.
+_VECTOR_SCORE_FROM = 64
 
 
 def _canonical(name: str) -> str:
@@ -142,17 +146,31 @@ def _count_replace(exc: UnicodeDecodeError) -> tuple[str, int]:
     return "\ufffd", exc.end
 
 
+_UNKNOWN = object()
+
+
 def _fallback_to(other: str):
     """An error handler that first tries ``other`` on the two bytes at the error (a Big5
     character one Big5 variant lacks and the other has), else replaces and counts."""
 
+    # What ``other`` makes of each pair asked about (None: nothing): GBK bytes read as Big5
+    # fail at a few pairs in every line, and a failed decode raising inside the handler costs
+    # more than the whole rest of the decode.
+    known: dict[bytes, str | None] = {}
+
     def handler(exc: UnicodeDecodeError) -> tuple[str, int]:
-        pair = exc.object[exc.start : exc.start + 2]
+        start = exc.start
+        pair = bytes(exc.object[start : start + 2])
         if len(pair) == 2 and pair[0] >= 0x81:
-            try:
-                return bytes(pair).decode(other), exc.start + 2
-            except UnicodeDecodeError:
-                pass
+            char = known.get(pair, _UNKNOWN)
+            if char is _UNKNOWN:
+                try:
+                    char = pair.decode(other)
+                except UnicodeDecodeError:
+                    char = None
+                known[pair] = char
+            if char is not None:
+                return char, start + 2
         return _count_replace(exc)
 
     return handler
@@ -223,6 +241,7 @@ class CharModel:
             self.costs.setdefault(ch, self.COMMON_UNSEEN)
         for ch in _WEB_SYMBOLS:
             self.costs[ch] = max(self.costs.get(ch, self.WEB_SYMBOL), self.WEB_SYMBOL)
+        self._table: np.ndarray | None = None
 
     def cost(self, ch: str) -> float:
         known = self.costs.get(ch)
@@ -258,13 +277,51 @@ class CharModel:
         return self.OTHER
 
     def score(self, text: str) -> float:
-        """Total log-likelihood of ``text`` (higher = reads more like Chinese)."""
+        """Total log-likelihood of ``text`` (higher = reads more like Chinese).
+
+        Long texts (a detection sample is up to 32 KB) are scored by one table lookup per code
+        point in NumPy: counting characters in Python costs ten times the decode it judges.
+
+        >>> m = char_model()
+        >>> text = "重庆日报：全会召开。©Ωж"
+        >>> abs(m.score(text) - sum(m.cost(ch) for ch in text)) < 1e-9
+        True
+        >>> abs(m.score(text * 20) - 20 * m.score(text)) < 1e-9
+        True
+        """
+        if len(text) >= _VECTOR_SCORE_FROM:
+            table = self._table if self._table is not None else self._build_table()
+            points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+            return float(table[np.minimum(points, len(table) - 1)].sum())
         costs = self.costs
         total = 0.0
         for ch, n in Counter(text).items():
             c = costs.get(ch)
             total += n * (c if c is not None else self.cost(ch))
         return total
+
+    def _build_table(self) -> np.ndarray:
+        """``cost`` of every code point as an array (the last slot stands for all above it),
+        filled range by range in the reverse order of ``_class_cost``'s tests, then the known
+        characters on top."""
+        size = max(0x40000, max(map(ord, self.costs)) + 1) + 1
+        table = np.full(size, self.OTHER)
+        table[0x180:0x300] = self.RARE_LETTER
+        for lo, hi in ((0xC0, 0x17F), (0x1CD, 0x1DC), (0x370, 0x4FF)):
+            for o in range(lo, hi + 1):
+                if chr(o).isalpha():
+                    table[o] = self.LETTER
+        table[[ord(ch) for ch in _TONE_MARKS]] = self.CJK_SYMBOL
+        table[0x3040:0x3100] = table[0xAC00:0xD7A4] = self.KANA_HANGUL
+        for lo, hi in ((0x3000, 0x303F), (0xFF01, 0xFF5E), (0x2010, 0x2027), (0x2460, 0x24FF), (0x2160, 0x217F)):
+            table[lo : hi + 1] = self.CJK_SYMBOL
+        table[0x3400:0x4DC0] = table[0x20000:0x40000] = table[0xF900:0xFB00] = self.HAN_RARE_BLOCK
+        table[0x4E00:0xA000] = self.HAN_UNSEEN
+        for ch, value in self.costs.items():
+            table[ord(ch)] = value
+        table.flags.writeable = False
+        self._table = table
+        return table
 
 
 @lru_cache(maxsize=1)
@@ -738,13 +795,33 @@ class Decode(Stage):
         self.max_decompressed = max_decompressed
 
     def apply(self, doc: Document) -> None:
-        if doc.raw is None:
+        raw = doc.raw
+        if raw is None:
             if doc.text is None:
                 doc.text = ""
             return
+        if not (self.encoding or self.encodings) and len(raw) > _SHORT_UTF8 and raw[0] not in _SPECIAL_FIRST_BYTES:
+            # decode_bytes' fast path, inlined with the report built in one go: on clean pages
+            # the stage should cost little more than the decode itself.
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+            else:
+                if b"\x00" not in raw and (b"~" not in raw or b"~{" not in raw):
+                    info = {"bytes": len(raw), "encoding": "utf-8", "method": "utf-8", "confidence": 1.0,
+                            "replacements": 0}
+                    rec = doc.log.get(self.name)
+                    if rec is None:
+                        doc.log[self.name] = StageRecord(info=info)
+                    else:
+                        rec.info.update(info)
+                    doc.text = text
+                    doc.raw = None
+                    return
         rec = doc.record(self.name)
-        rec.info["bytes"] = len(doc.raw)
-        text, info = decode_bytes(doc.raw, self.encoding, self.encodings, self.max_decompressed)
+        rec.info["bytes"] = len(raw)
+        text, info = decode_bytes(raw, self.encoding, self.encodings, self.max_decompressed)
         if text is None:
             doc.drop(info["error"], self.name, rejected=True)
             return
