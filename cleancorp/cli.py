@@ -9,7 +9,7 @@ import argparse
 import json
 import os
 import sys
-from typing import IO, Any, Iterator
+from typing import IO, Any, Iterator, NamedTuple
 
 from . import SHORTHANDS as API_SHORTHANDS
 from . import __version__
@@ -24,7 +24,7 @@ from .io import (
     jsonl_line,
     read_bytes,
 )
-from .pipeline import DEFAULT_CHAIN, Pipeline, chain_spec
+from .pipeline import DEFAULT_CHAIN, Pipeline, batched, chain_spec, document_weight
 from .registry import OptionError, describe_stages
 from .segments import SegmentedDocument
 
@@ -230,30 +230,32 @@ class Run:
             self.error(f"{big.label}: {doc.dropped}")
         self.report(doc)
 
-    def jsonl_documents(self, name: str) -> Iterator[Document]:
+    def jsonl_documents(self, name: str) -> Iterator[Document | Rejection]:
+        """The documents of one JSONL input, in order, and in their places what could not be
+        read (a broken line, a record without text, an unreadable file) as a Rejection, to be
+        reported when its turn comes."""
         label = "<stdin>" if name == "-" else name
         try:
             source = sys.stdin.buffer if name == "-" else open(name, "rb")
         except OSError as exc:
-            self.error(f"{name}: {exc.strerror or exc}")
-            self.rejected_record(name, name, exc.strerror or str(exc))
+            yield Rejection(f"{name}: {exc.strerror or exc}", name, exc.strerror or str(exc))
             return
         try:
             # Compressed JSONL (`.jsonl.gz`, `.xz`, ...) is read through; magic bytes decide.
             stream = open_decompressed(source, self.decompress_limit())
             for rec in iter_jsonl(stream, label):
+                where = f"{label}:{rec.line_no}"
                 if rec.obj is None:
-                    self.error(rec.error)
-                    self.rejected_record(f"{label}:{rec.line_no}", f"{label}:{rec.line_no}", rec.error.split(": ", 1)[-1])
+                    yield Rejection(rec.error, where, rec.error.split(": ", 1)[-1])
                     continue
                 try:
-                    yield document_from_record(rec, label, self.args.text_field, self.args.id_field)
+                    doc = document_from_record(rec, label, self.args.text_field, self.args.id_field)
                 except InputError as exc:
-                    self.error(str(exc))
-                    self.rejected_record(f"{label}:{rec.line_no}", f"{label}:{rec.line_no}", str(exc).split(": ", 1)[-1])
+                    yield Rejection(str(exc), where, str(exc).split(": ", 1)[-1])
+                    continue
+                yield doc
         except CompressionError as exc:
-            self.error(f"{label}: {exc}")
-            self.rejected_record(label, label, str(exc))
+            yield Rejection(f"{label}: {exc}", label, str(exc))
         finally:
             if source is not sys.stdin.buffer:
                 source.close()
@@ -269,10 +271,14 @@ class Run:
 
     def handle(self, doc: Document) -> Document:
         doc = self.pipeline.process(doc)
+        self.settle(doc)
+        return doc
+
+    def settle(self, doc: Document) -> None:
+        """Report a cleaned document (and name the input if it was rejected)."""
         if doc.dropped is not None and doc.rejected:
             self.error(f"{doc.metadata.get('source', doc.id)}: {doc.dropped}")
         self.report(doc)
-        return doc
 
     def run_text(self) -> None:
         out_dir = self.args.output_dir
@@ -300,10 +306,18 @@ class Run:
                 writer = AtomicWriter(os.path.join(out_dir, output_name(name, "jsonl")))
                 sink = writer.__enter__()
             try:
-                for doc in self.jsonl_documents(name):
-                    doc = self.handle(doc)
-                    if doc.dropped is None:
-                        sink.write(jsonl_line(doc, self.args.text_field, self.args.keep_meta))
+                # Records go through the chain in batches (dedup sketches a batch at once);
+                # each is then reported and written in input order, as one at a time would.
+                for batch in batched(self.jsonl_documents(name), _batch_weight):
+                    self.pipeline.process_batch([item for item in batch if isinstance(item, Document)])
+                    for item in batch:
+                        if isinstance(item, Rejection):
+                            self.error(item.message)
+                            self.rejected_record(item.where, item.where, item.reason)
+                            continue
+                        self.settle(item)
+                        if item.dropped is None:
+                            sink.write(jsonl_line(item, self.args.text_field, self.args.keep_meta))
             except BaseException as exc:
                 if writer is not None:
                     writer.__exit__(type(exc), exc, exc.__traceback__)
@@ -328,6 +342,18 @@ class Run:
             if self.args.summary and not self.args.quiet:
                 print(self.pipeline.format_summary(), file=sys.stderr)
         return 1 if self.failed else 0
+
+
+class Rejection(NamedTuple):
+    """An input record that could not be read: the error line, where it was, the reason."""
+
+    message: str
+    where: str
+    reason: str
+
+
+def _batch_weight(item: Document | Rejection) -> int | None:
+    return document_weight(item) if isinstance(item, Document) else None
 
 
 class LargeInput:

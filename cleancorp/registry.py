@@ -34,6 +34,21 @@ class Stage:
     def apply(self, doc: Document) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def apply_batch(self, docs: list[Document]) -> None:
+        """``apply`` on each of ``docs`` in order, with exactly the same result: the same texts,
+        records and drops, and the same state left for later documents. A stage overrides it
+        only to do the same work for fewer calls (dedup sketches a batch at once).
+
+        >>> class Upper(Stage):
+        ...     name = "upper"
+        ...     def apply(self, doc): doc.text = doc.text.upper()
+        >>> docs = [Document("a", text="abc"), Document("b", text="de")]
+        >>> Upper().apply_batch(docs); [d.text for d in docs]
+        ['ABC', 'DE']
+        """
+        for doc in docs:
+            self.apply(doc)
+
     def close(self) -> None:
         """Called once when the pipeline has seen every document (save indexes etc.)."""
 

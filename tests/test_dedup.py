@@ -454,3 +454,62 @@ def test_prepare_then_match_equals_apply():
         assert (doc.text, doc.report()) == (ref.text, ref.report()), n
     assert sum(d.dropped is not None for d in prepared) >= 10
     assert "repeats_dropped" in prepared[-1].log["dedup"].info
+
+
+def test_apply_batch_equals_apply_in_order():
+    from cleancorp.evaluation.dedup_set import cross_corpus, page_corpus
+
+    prepare = Pipeline(skip=["dedup"])
+    texts = [prepare.process(d.text).text for d in cross_corpus(seed=6, originals=25)]
+    texts += [d.text for d in page_corpus(seed=6, pages=10)]  # articles held twice in the page
+    texts[7:7] = [texts[5], "", "。，\n", texts[5].replace("。", "!")]  # copies inside one batch, nothing to compare
+    one, many = Dedup(), Dedup()
+    expected = [Document(f"d{n}", text=t) for n, t in enumerate(texts)]
+    for doc in expected:
+        one.apply(doc)
+    got = [Document(f"d{n}", text=t) for n, t in enumerate(texts)]
+    for start in range(0, len(got), 16):
+        many.apply_batch(got[start : start + 16])
+    assert [(d.text, d.dropped, d.report()) for d in got] == [(d.text, d.dropped, d.report()) for d in expected]
+    # copies whose original came earlier in the same batch
+    assert [got[n].dropped for n in (7, 10)] == ["duplicate", "duplicate"]
+    assert int(got[7].log["dedup"].info["duplicate_of"][1:]) < 7
+    assert sum(d.dropped == "duplicate" for d in got) >= 10
+    assert sum("repeats_dropped" in d.log["dedup"].info for d in got if "dedup" in d.log) >= 5
+    # the index left for later documents is the same
+    assert len(one.index) == len(many.index)
+    late = [Document("late", text=texts[0]), Document("new", text=texts[1][::-1])]
+    late_one = [Document(d.id, text=d.text) for d in late]
+    many.apply_batch(late)
+    for doc in late_one:
+        one.apply(doc)
+    assert [d.report() for d in late] == [d.report() for d in late_one]
+
+
+def test_page_repeating_its_short_opening_keeps_one_copy():
+    # Title and a lead of short paragraphs (none of 20 key characters) pasted again below.
+    opening = ["中原第八届文化旅游发展大会圆满落幕", "眉间尺不觉伤心起来。",
+               "“唉唉，母亲的叹息是无怪的。”他低声说。", "“但她只知道一半。她不知道我要给你报仇。”"]
+    doc = Document("p", text="\n".join(opening + opening))
+    Dedup().apply(doc)
+    assert doc.text == "\n".join(opening)
+    assert [r.rule for r in doc.log["dedup"].removed] == [f"repeat-of-line-{n}" for n in range(1, 5)]
+
+
+def test_lines_that_all_end_alike_cost_linear_work():
+    # 40,000 distinct paragraphs sharing their last 8 characters: each is looked up against
+    # at most PREFIX_MAX suffixes, not against every earlier paragraph (that took minutes).
+    lines = [f"第{n}号通知的全文内容如下所述并请各单位遵照执行为盼" for n in range(40000)]
+    doc = Document("same-endings", text="\n".join(lines))
+    Dedup().apply(doc)
+    assert doc.text == "\n".join(lines)
+
+
+def test_paragraph_repeated_after_a_dateline_prefix_is_a_repeat():
+    # The second copy of the article opens with a dateline glued to its first paragraph.
+    para = "全会充分肯定一年来全区贯彻落实重要讲话精神的工作，认为各项事业取得了新的进展和成效。"
+    other = "全会认为全区上下认真学习领会重要讲话精神，推动各项工作取得新成效，人民群众获得感增强。"
+    text = "\n".join([para, other, "菜单", "本报讯(记者 某某)" + para, other])
+    doc = Document("prefix", text=text)
+    Dedup(min_chars=20).apply(doc)
+    assert doc.text == "\n".join([para, other, "菜单"])

@@ -5,7 +5,7 @@ import pytest
 
 import cleancorp
 from cleancorp import Document, OptionError, Pipeline, Stage, register
-from cleancorp.pipeline import DEFAULT_CHAIN
+from cleancorp.pipeline import BATCH_BYTES, BATCH_DOCS, DEFAULT_CHAIN
 
 
 def test_default_chain_order():
@@ -66,7 +66,11 @@ def test_run_streams_lazily():
     it = p.run(source())
     first = next(it)
     assert first.text == "第0段文字。"
-    assert len(seen) == 1  # nothing read ahead: memory does not grow with the input
+    # read ahead by one batch at most: memory does not grow with the input
+    assert len(seen) == BATCH_DOCS
+    seen.clear()
+    it = Pipeline(["normalize"]).run(source(), batch=1)
+    assert next(it).text == "第0段文字。" and len(seen) == 1
 
 
 def test_inputs_of_every_kind():
@@ -144,3 +148,126 @@ def test_blank_text_is_dropped_as_empty():
     p = Pipeline(["convert"])
     docs = [p.process(t) for t in (" \u3000\n\t", "", "甲")]
     assert [d.dropped for d in docs] == ["empty", "empty", None]
+
+
+# -- batches ------------------------------------------------------------------------------------
+
+
+def _mixed_items(seed: int = 11) -> list[Document]:
+    """Fresh documents of every kind the chain treats apart: exact and near copies, pages holding
+    their article twice, site chrome only the line statistics know, empties, a chrome-only page,
+    GBK bytes (one a copy of an earlier text) and a binary input."""
+    import random
+
+    from cleancorp.evaluation.dedup_set import cross_corpus, page_corpus
+
+    rng = random.Random(seed)
+    texts: list[str | bytes] = [d.text for d in cross_corpus(seed=seed, originals=30)]
+    texts += [d.text for d in page_corpus(seed=seed, pages=15)]
+    for n in range(12):  # a masthead and a footer line no rule names, on twelve pages
+        texts.insert(rng.randrange(len(texts)), f"江南晚报数字版\n第{n}版消息，全区经济社会发展呈现稳中有进的良好态势，各项工作扎实推进。\n江南晚报社主办")
+    extras: list[str | bytes] = ["", "   \n\u3000", "首页 | 新闻 | 视听 | 评论 | 专题", b"\x89PNG\r\n\x1a\n\x00\x00\x00\x00IHDR"]
+    extras += [str(texts[3]).encode("gbk", "replace"), str(texts[40]).encode("gbk", "replace")]
+    for item in extras:
+        texts.insert(rng.randrange(5, len(texts)), item)
+    docs = []
+    for n, item in enumerate(texts):
+        if isinstance(item, bytes):
+            docs.append(Document(f"m{n}", raw=item, metadata={"source": f"s{n}"}))
+        else:
+            docs.append(Document(f"m{n}", text=item, metadata={"source": f"s{n}"}))
+    return docs
+
+
+def _outcome(docs):
+    return [(d.id, d.text, d.dropped, d.dropped_by, d.rejected, d.metadata, d.report()) for d in docs]
+
+
+def _counters(p: Pipeline):
+    summary = p.summary()
+    for stage in summary["stages"]:
+        stage.pop("seconds")
+    return summary
+
+
+@pytest.mark.parametrize("batch", [64, 7])
+def test_batches_give_what_one_at_a_time_gives(batch, monkeypatch):
+    one = Pipeline()
+    expected = [one.process(d) for d in _mixed_items()]
+    calls = []
+    dedup_cls = type(one.stage("dedup"))
+    real = dedup_cls.apply_batch
+    monkeypatch.setattr(dedup_cls, "apply_batch", lambda self, docs: (calls.append(len(docs)), real(self, docs))[1])
+    many = Pipeline()
+    got = list(many.run(_mixed_items(), keep_dropped=True, batch=batch))
+    assert _outcome(got) == _outcome(expected)
+    assert _counters(many) == _counters(one)
+    # the batches did reach the stage, and the corpus holds what it is meant to test
+    assert calls and max(calls) == batch and sum(calls) >= len(got) - 10
+    reasons = [d.dropped for d in got]
+    assert reasons.count("duplicate") >= 10 and reasons.count("empty") >= 3 and any(d.rejected for d in got)
+    assert any("repeats_dropped" in d.log.get("dedup", {}).info for d in got if "dedup" in d.log)
+    assert sum("line_stats_documents" in d.log["boilerplate"].info for d in got if "boilerplate" in d.log) >= 3
+    assert all(st["docs_in"] > 0 for st in _counters(many)["stages"])
+
+
+def test_huge_document_is_a_batch_of_its_own():
+    small = [f"第{i}篇：全区经济社会发展呈现稳中有进的良好态势，各项工作扎实推进。" for i in range(10)]
+    huge = "\n".join(f"全会充分肯定一年来全区贯彻落实重要讲话精神的工作，部署明年任务，见第{i}号文件。" for i in range(30_000))
+    assert len(huge) > BATCH_BYTES
+    items = small[:5] + [huge] + small[5:] + [huge]
+    p = Pipeline(["normalize", "boilerplate", "dedup"])
+    assert [len(b) for b in p.batches(items)] == [5, 1, 5, 1]
+    assert [len(b) for b in p.batches(items, size=3)] == [3, 2, 1, 3, 2, 1]
+    one = Pipeline(["normalize", "boilerplate", "dedup"])
+    expected = [one.process(x) for x in items]
+    got = list(Pipeline(["normalize", "boilerplate", "dedup"]).run(items, keep_dropped=True))
+    assert [(d.text, d.dropped) for d in got] == [(d.text, d.dropped) for d in expected]
+    assert got[-1].dropped == "duplicate" and got[5].text == huge
+
+
+def test_documents_before_a_bad_item_still_come_out():
+    out = []
+    with pytest.raises(TypeError, match="cannot clean a int"):
+        for doc in Pipeline(["normalize"]).run(["甲", "乙", 42, "丙"]):
+            out.append(doc.text)
+    assert out == ["甲", "乙"]
+
+
+def test_cli_jsonl_in_batches_matches_one_at_a_time(tmp_path):
+    import json
+
+    from conftest import run_cli
+
+    docs = _mixed_items(seed=12)
+    lines, records = [], []
+    for n, d in enumerate(docs):
+        if d.raw is not None:
+            continue  # JSONL carries text
+        rec = {"id": d.id, "text": d.text, "n": n}
+        records.append(rec)
+        lines.append(json.dumps(rec, ensure_ascii=False))
+        if n % 37 == 5:
+            lines.append("{broken")  # reported in its place, between the documents
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    report = tmp_path / "r.jsonl"
+    r = run_cli("--format", "jsonl", "--report", str(report), stdin=data)
+    assert r.returncode == 1 and b"Traceback" not in r.stderr
+    one = Pipeline()
+    expected_out, expected_ids = [], []
+    line_no = 0
+    for line in lines:
+        line_no += 1
+        if line == "{broken":
+            expected_ids.append((f"<stdin>:{line_no}", False))
+            continue
+        rec = json.loads(line)
+        doc = one.process(Document(rec["id"], text=rec["text"], metadata={"source": f"<stdin>:{line_no}"}))
+        expected_ids.append((doc.id, doc.kept))
+        if doc.kept:
+            expected_out.append(dict(rec, text=doc.text))
+    assert [json.loads(x) for x in r.stdout.decode().splitlines()] == expected_out
+    rep = [json.loads(x) for x in report.read_text(encoding="utf-8").splitlines()]
+    assert [(x["id"], x["kept"]) for x in rep] == expected_ids
+    assert len(r.stderr.decode().splitlines()) == lines.count("{broken") >= 3
+    assert sum(not k for _, k in expected_ids) >= 10

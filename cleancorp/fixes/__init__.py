@@ -50,3 +50,16 @@ def fast_precheck(parts: PrecheckParts) -> re.Pattern[str]:
             firsts.append(first)
     branches = "|".join(f"(?<={first}){rest}" for first, rest in parts)
     return re.compile(f"[{''.join(firsts)}](?:{branches})")
+
+
+class Budget:
+    """Work a fix may still do on one line (candidates compared, search steps). Every fix that
+    searches draws from one, sized in proportion to the line, so a line of pathological input
+    costs linear time: when it is spent the fix keeps what it has (or leaves the rest as is).
+
+    >>> b = Budget(2); b.left -= 1; b.left
+    1
+    """
+
+    def __init__(self, amount: int) -> None:
+        self.left = amount

@@ -38,7 +38,7 @@ from functools import lru_cache
 from typing import Iterable, NamedTuple
 
 from ..document import StageRecord
-from . import PrecheckParts, fast_precheck
+from . import Budget, PrecheckParts, fast_precheck
 
 FIX_NAME = "cjk_mojibake"
 
@@ -436,11 +436,6 @@ def _utf8_length(lead: int) -> int:
     return 0
 
 
-class _Budget:
-    def __init__(self, amount: int) -> None:
-        self.left = amount
-
-
 class Step(NamedTuple):
     """How far a decoding got: the byte offset reached, the characters decoded up to there,
     and the candidates for the last of them (more when its lost bytes end the garble)."""
@@ -450,12 +445,12 @@ class Step(NamedTuple):
     last: tuple[str, ...]
 
 
-def decode_utf8_with_holes(data: list[int | None], budget: _Budget) -> tuple[list[tuple[str, ...]], list[Step]]:
+def decode_utf8_with_holes(data: list[int | None], budget: Budget) -> tuple[list[tuple[str, ...]], list[Step]]:
     """Decode bytes as UTF-8 as far as they are valid, a lost byte (None) standing for any byte
     that fits. Returns the characters (several candidates where lost bytes made one ambiguous)
     and, after each, a ``Step``; ``chars_until`` gives the characters up to a step.
 
-    >>> chars, steps = decode_utf8_with_holes(list("中a".encode()), _Budget(9))
+    >>> chars, steps = decode_utf8_with_holes(list("中a".encode()), Budget(9))
     >>> [(s.offset, "".join(c[0] for c in chars_until(chars, s))) for s in steps]
     [(3, '中'), (4, '中a')]
     """
@@ -656,7 +651,7 @@ def _whole_run(line: str, rs: int, re_: int, codec: str, model, depth: int) -> R
     before, after = line[max(0, rs - 1) : rs], line[re_ : re_ + 1]
     how = f"UTF-8 read as {codec}"
     if depth == 0 and _FAMILY2_HINT.search(text):
-        deeper = fix_spans(text, model, _Budget(CANDIDATE_BUDGET), depth + 1)
+        deeper = fix_spans(text, model, Budget(CANDIDATE_BUDGET), depth + 1)
         if deeper != text and model.score(deeper) > model.score(text):
             text, how = deeper, how + ", twice"
     old = model.score(before + run + after)
@@ -717,7 +712,7 @@ _MARKS = re.compile("([\ufffd?])")
 _TWOS = [2] * MAX_SPAN
 
 
-def _best_in_run(line: str, rs: int, re_: int, codec: str, model, budget: _Budget, depth: int) -> list[Reading]:
+def _best_in_run(line: str, rs: int, re_: int, codec: str, model, budget: Budget, depth: int) -> list[Reading]:
     """Family 2 inside one run of non-ASCII characters ``line[rs:re_]``."""
     run = line[rs:re_]
     whole = _whole_run(line, rs, re_, codec, model, depth)
@@ -860,12 +855,12 @@ def _lone_char_fits(line: str, start: int, end: int, han: str, model) -> bool:
     return model.is_common(han) and not _latin_letter(before) and not _latin_letter(after)
 
 
-def fix_spans(line: str, model, budget: _Budget, depth: int = 0) -> str:
+def fix_spans(line: str, model, budget: Budget, depth: int = 0) -> str:
     """Apply every family-2 and family-3 repair found in ``line`` (no recording)."""
     return _apply(line, _readings(line, model, budget, depth))
 
 
-def _readings(line: str, model, budget: _Budget, depth: int) -> list[Reading]:
+def _readings(line: str, model, budget: Budget, depth: int) -> list[Reading]:
     readings: list[Reading] = []
     if _FAMILY2_HINT.search(line):
         for m in _RUN2.finditer(line):
@@ -925,7 +920,7 @@ def fix_cjk_mojibake(line: str, record: StageRecord | None = None) -> str:
     if not PRECHECK.search(line):
         return line
     model = _model()
-    budget = _Budget(max(CANDIDATE_BUDGET, CANDIDATES_PER_CHAR * len(line)))
+    budget = Budget(max(CANDIDATE_BUDGET, CANDIDATES_PER_CHAR * len(line)))
     readings = _readings(line, model, budget, 0)
     if record is not None:
         for r in readings:

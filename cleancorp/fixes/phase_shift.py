@@ -39,7 +39,7 @@ from functools import lru_cache
 from typing import Iterator, NamedTuple
 
 from ..document import StageRecord
-from . import PrecheckParts, fast_precheck
+from . import Budget, PrecheckParts, fast_precheck
 
 FIX_NAME = "phase_shift"
 
@@ -209,13 +209,6 @@ BEAM = 64
 STEP_BUDGET = 400_000
 STEPS_PER_CHAR = 60
 _ANY_LEAD = tuple(range(0x81, 0xFF))
-
-
-class Budget:
-    """Candidate pairs a line may still compare."""
-
-    def __init__(self, amount: int) -> None:
-        self.left = amount
 
 
 class Option(NamedTuple):

@@ -107,6 +107,23 @@ class Dedup(Stage):
     def apply(self, doc: Document) -> None:
         self.decide(doc, self.prepare(doc))
 
+    def apply_batch(self, docs: list[Document]) -> None:
+        """:meth:`apply` on each of ``docs`` in order, the same results, through
+        :meth:`prepare_many` and :meth:`match_many` (a later document of the batch is still
+        matched against the earlier ones).
+
+        >>> text = "全会充分肯定一年来全区贯彻落实重要讲话精神的工作。"
+        >>> docs = [Document("a", text=text), Document("b", text=""), Document("c", text=text + "\\n")]
+        >>> Dedup().apply_batch(docs); [d.dropped for d in docs], docs[2].log["dedup"].info["duplicate_of"]
+        ([None, None, 'duplicate'], 'a')
+        """
+        fps = self.prepare_many(docs)
+        offered = [(doc, fp) for doc, fp in zip(docs, fps) if fp is not None]
+        matches = self.match_many([(doc.id, fp) for doc, fp in offered])
+        for (doc, _), match in zip(offered, matches):
+            if match is not None:
+                self._drop_duplicate(doc, match)
+
     # -- the two halves of the stage: per document, then across documents in order ---------
 
     def prepare(self, doc: Document) -> minhash.Fingerprint | None:
@@ -177,8 +194,11 @@ class Dedup(Stage):
         match = self.match(doc.id, fp)
         if match is None:
             return False
-        doc.drop("duplicate", self.name, duplicate_of=match.id, similarity=match.similarity, measure=match.measure)
+        self._drop_duplicate(doc, match)
         return True
+
+    def _drop_duplicate(self, doc: Document, match: minhash.Match) -> None:
+        doc.drop("duplicate", self.name, duplicate_of=match.id, similarity=match.similarity, measure=match.measure)
 
     def close(self) -> None:
         if self.index_path:
@@ -214,9 +234,14 @@ class Dedup(Stage):
         else:  # a line may hold 2**20 key characters: count them apart
             counts = np.add.reduceat(kept, starts, dtype=np.int64)
         prints = sums[counts >= self.min_short]
-        if len(prints) < 2:
+        if len(prints) >= 2 and len(set(prints.tolist())) < len(prints):
+            return True
+        # A short page repeating its opening (the title and a lead of short paragraphs, none
+        # of min_short characters): the first line with key characters comes back later.
+        lines_with_key = np.flatnonzero(counts)
+        if len(lines_with_key) < 2:
             return False
-        return len(set(prints.tolist())) < len(prints)
+        return bool((sums[lines_with_key[1:]] == sums[lines_with_key[0]]).any())
 
     #: A later paragraph that is an earlier one with at most this many key characters in front
     #: (a dateline such as "本报讯(记者 某某)") counts as its repeat. Looked for only in a page
@@ -279,7 +304,13 @@ class Dedup(Stage):
         nonblank = [i for i, k in enumerate(keys) if k]
         seen: dict[bytes, list[int]] = {}
         earlier: dict[int, list[int]] = {}  # line → the earlier lines it repeats
-        by_tail: dict[bytes, list[tuple[bytes, int]]] = {}  # long keys by their last 8 characters
+        # An earlier long paragraph that this one ends with, after at most PREFIX_MAX extra key
+        # characters in front, is found by looking up each of those suffixes: PREFIX_MAX dict
+        # lookups per paragraph, whatever the page holds. (Comparing with every earlier
+        # paragraph of the same ending was quadratic on pages of lines that all end alike.)
+        # Only a paragraph whose last 8 key characters ended an earlier one is looked up.
+        long_first: dict[bytes, int] = {}  # first line of each long key
+        tails: set[bytes] = set()
         for i in nonblank:
             k = keys[i]
             if k in seen:
@@ -288,13 +319,12 @@ class Dedup(Stage):
                 continue
             seen[k] = [i]
             if len(k) // 4 >= self.min_short:
-                same_tail = by_tail.setdefault(k[-32:], [])
-                for prev, j in same_tail:
-                    extra = (len(k) - len(prev)) // 4
-                    if 0 < extra <= self.PREFIX_MAX and k.endswith(prev):
-                        earlier[i] = [j]
-                        break
-                same_tail.append((k, i))
+                if k[-32:] in tails:
+                    found = [long_first[k[4 * x :]] for x in range(1, self.PREFIX_MAX + 1) if k[4 * x :] in long_first]
+                    if found:
+                        earlier[i] = [min(found)]  # the earliest such paragraph
+                tails.add(k[-32:])
+                long_first[k] = i
         drop = self._repeated_runs(keys, nonblank, earlier, lines)
         if not drop:
             return False
