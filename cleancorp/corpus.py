@@ -801,7 +801,7 @@ def write_html_report(out: str, quiet: bool) -> int:
         print(f"cleancorp: HTML report not written: {exc}", file=sys.stderr)
         return 1
     if not quiet:
-        print(f"HTML report: {target} ({stats.diffs} documents with a diff, {stats.bytes / 1e6:.1f} MB)", file=sys.stderr)
+        print(f"HTML report: {target} ({stats.diffs} documents with a diff, {stats.bytes / 1e3:,.0f} KB)", file=sys.stderr)
     return 0
 
 

@@ -901,5 +901,5 @@ def main(argv: list[str]) -> int:
     except OSError as exc:
         print(f"cleancorp: {exc.filename or target}: {exc.strerror or exc}", file=sys.stderr)
         return 1
-    print(f"cleancorp: wrote {target} ({stats.lines:,} documents, {stats.diffs} diffs, {stats.bytes / 1e6:.1f} MB)", file=sys.stderr)
+    print(f"cleancorp: wrote {target} ({stats.lines:,} documents, {stats.diffs} diffs, {stats.bytes / 1e3:,.0f} KB)", file=sys.stderr)
     return 0
