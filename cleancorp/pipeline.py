@@ -259,21 +259,11 @@ class Pipeline:
         return docs
 
     def _tally(self, stats: StageStats, name: str, doc: Document, before: str | None) -> bool:
-        """Count what stage ``name`` did to ``doc`` (its text was ``before``); True when the
-        document goes on to the next stage."""
-        rec = doc.log.get(name)
-        if rec is not None:
-            stats.chars_changed += rec.chars_changed
-            if rec.info:
-                stats.lines_removed += rec.lines_removed
-        after = doc.text
-        if after is not before and after != before:
-            stats.docs_changed += 1
-        if doc.dropped is not None:
-            self.dropped[doc.dropped] = self.dropped.get(doc.dropped, 0) + 1
-            return False
-        stats.docs_out += 1
-        return True
+        """:func:`tally_stage`, and count the drop reason of a document that went no further."""
+        if tally_stage(stats, name, doc, before):
+            return True
+        self.dropped[doc.dropped] = self.dropped.get(doc.dropped, 0) + 1
+        return False
 
     def _finish(self, doc: Document) -> None:
         """After the last stage: drop a document with no text left, count a kept one."""
@@ -405,14 +395,25 @@ def stage_enter(stage: Stage, stats: StageStats, doc: Document) -> str | None:
 def stage_leave(stage: Stage, stats: StageStats, doc: Document, before: str | None, seconds: float) -> None:
     """Counters after ``stage`` has seen ``doc``: time, changes, and whether it went on."""
     stats.seconds += seconds
-    rec = doc.log.get(stage.name)
+    tally_stage(stats, stage.name, doc, before)
+
+
+def tally_stage(stats: StageStats, name: str, doc: Document, before: str | None) -> bool:
+    """Count what stage ``name`` did to ``doc`` (its text was ``before``): characters changed,
+    lines removed, whether the text changed; True (and counted out) when the document goes on.
+    The one place these counters are kept, for Pipeline and for the engines."""
+    rec = doc.log.get(name)
     if rec is not None:
         stats.chars_changed += rec.chars_changed
-        stats.lines_removed += rec.lines_removed
-    if doc.text is not before and doc.text != before:
+        if rec.info:  # lines_removed is read from info: skip the lookup when it is empty
+            stats.lines_removed += rec.lines_removed
+    after = doc.text
+    if after is not before and after != before:
         stats.docs_changed += 1
-    if doc.dropped is None:
-        stats.docs_out += 1
+    if doc.dropped is not None:
+        return False
+    stats.docs_out += 1
+    return True
 
 
 def _decode_plain(doc: Document) -> None:
