@@ -37,6 +37,7 @@ import itertools
 import json
 import os
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -161,16 +162,25 @@ class CharClass:
 #: The text last looked at by ``_beyond_bmp`` and the answer (one tuple: replaced at once).
 _last_beyond: tuple[str | None, bool] = (None, False)
 
+#: ``sys.getsizeof`` of a string that stores 4 bytes per character, less those 4 bytes per
+#: character. CPython stores a string in the narrowest width its widest character needs, so a
+#: string smaller than this plus 4 bytes per character has no character beyond U+FFFF: an O(1)
+#: answer for most Chinese text, which is stored 2 bytes per character. (A cached UTF-8 copy
+#: can make a narrow string look wide; that only costs the exact scan, never a wrong answer.)
+_WIDE_BASE = sys.getsizeof("\U00020000" * 2) - 8
+
 
 def _beyond_bmp(text: str) -> bool:
     """Whether ``text`` has a character beyond U+FFFF. A document meets several classes in a
     row (script marks, trigger characters, a dictionary's changing characters), each of which
     would scan it again for this.
 
-    >>> _beyond_bmp("中文"), _beyond_bmp("𠀾")
-    (False, True)
+    >>> _beyond_bmp("中文"), _beyond_bmp("𠀾"), _beyond_bmp(""), _beyond_bmp("a𠀾" * 3)
+    (False, True, False, True)
     """
     global _last_beyond
+    if sys.getsizeof(text) - 4 * len(text) < _WIDE_BASE:
+        return False
     last = _last_beyond
     if last[0] is text:
         return last[1]
@@ -312,9 +322,16 @@ class Converter:
                     del table[key]
                 group.append(Dictionary.build(name, table))
             self.groups.append(group)
-        self.trigger = CharClass(self._trigger_chars())
+        chars, phrase_keys = self._trigger_chars()
+        self.trigger = CharClass(chars)
+        # A trigger character that changes nothing on its own (覆 of 反覆 → 反复, common in
+        # simplified text as 覆盖) triggers only where one of its keys is around it: one small
+        # pattern of those keys, tried on a window of the longest key's length either side.
+        self._phrase_only = {ch: re.compile("|".join(map(re.escape, sorted(keys, key=len, reverse=True))))
+                             for ch, keys in phrase_keys.items()}
+        self._reach = max((len(k) for keys in phrase_keys.values() for k in keys), default=1)
 
-    def _trigger_chars(self) -> set[str]:
+    def _trigger_chars(self) -> tuple[set[str], dict[str, set[str]]]:
         """Characters at least one of which every text that converts to something else has.
 
         Per group: the characters the final single-character table changes, and one character
@@ -323,13 +340,17 @@ class Converter:
         characters only; if none of those keys occurs either, the group gives the text back
         as it was, and so does the next group. Any character of a key will do, so each key
         gives the one most of these keys share (瞭 of 明瞭, 不瞭解, 一目瞭然): a rare character,
-        not the common 一 or 不 they start with.
+        not the common 一 or 不 they start with. Also returned: for each chosen character that
+        no table changes alone, the keys it stands for.
         """
         chars: set[str] = set()
+        changes_alone: set[str] = set()
+        phrase_keys: dict[str, set[str]] = {}
         for group in self.groups:
             last = group[-1]
             changing = {k for k, v in last.table.items() if k != v} if last.single_chars else set()
             chars |= changing
+            changes_alone |= changing
             keys = [
                 key
                 for d in (group[:-1] if last.single_chars else group)
@@ -337,19 +358,39 @@ class Converter:
                 if key != value and changing.isdisjoint(key)
             ]
             shared = Counter(ch for key in keys for ch in set(key))
-            chars.update(max(key, key=shared.__getitem__) for key in keys)
-        return chars
+            for key in keys:
+                chosen = max(key, key=shared.__getitem__)
+                chars.add(chosen)
+                phrase_keys.setdefault(chosen, set()).add(key)
+        return chars, {ch: keys for ch, keys in phrase_keys.items() if ch not in changes_alone}
 
     def convert(self, text: str) -> str:
         """Convert ``text``; characters no key covers come back untouched."""
-        if not self.trigger.search(text):
+        if not self.triggered_by(text):
             return text
         return self.convert_triggered(text)
 
     def triggered_by(self, text: str) -> bool:
-        """Whether ``text`` holds a character that may make ``convert`` change it (when it
-        does not, ``convert`` gives it back as it is)."""
-        return self.trigger.search(text) is not None
+        """Whether ``text`` holds a character that may make ``convert`` change it, or a key of
+        a character that changes only within its keys (when it does not, ``convert`` gives it
+        back as it is).
+
+        >>> t2s = Converter("t2s")
+        >>> t2s.triggered_by("覆盖全省"), t2s.triggered_by("反覆思量"), t2s.triggered_by("國")
+        (False, True, True)
+        """
+        pattern = self.trigger.pattern_for(text)
+        if pattern is None:
+            return False
+        reach = self._reach
+        for m in pattern.finditer(text):
+            keys = self._phrase_only.get(m.group())
+            if keys is None:
+                return True
+            at = m.start()
+            if keys.search(text, max(0, at - reach + 1), at + reach) is not None:
+                return True
+        return False
 
     def convert_triggered(self, text: str) -> str:
         """``convert`` for a text already known to be ``triggered_by``: the same output, without

@@ -143,6 +143,25 @@ def test_longest_key_anywhere_wins_like_the_library(reference):
     assert opencc_fast._convert_group("ABCD", group) == "Abcd"
 
 
+@pytest.mark.parametrize("profile", PROFILES)
+def test_characters_that_change_only_in_phrases_trigger_exactly_where_a_phrase_is(profile, reference):
+    # 覆 changes only inside 反覆, 答覆, ...: simplified 覆盖 must not send a text to the
+    # converter, and every such phrase, at any place in a text, must.
+    conv = opencc_fast.converter(profile)
+    assert conv._phrase_only or profile not in ("t2s", "tw2s", "hk2s", "tw2sp")
+    rng = random.Random(11)
+    for char, keys in conv._phrase_only.items():
+        for key in keys.pattern.split("|"):
+            key = re.sub(r"\\(.)", r"\1", key)
+            for text in (key, f"前文{key}", f"{key}后文", f"前{char}文{key}后"):
+                assert conv.triggered_by(text), (char, text)
+                assert conv.convert(text) == reference[profile].convert(text), text
+        for _ in range(30):
+            text = "".join(rng.choice(["覆盖", "覆", "藉", "瞭", "的", "了", "全省", char]) for _ in range(rng.randint(1, 8)))
+            assert conv.convert(text) == reference[profile].convert(text), text
+    assert not opencc_fast.converter("t2s").triggered_by("覆盖全省，颠覆")
+
+
 # -- what passes through -------------------------------------------------------------------
 
 

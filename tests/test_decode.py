@@ -131,6 +131,45 @@ def test_corpus_decodes_exactly(clean_lines, capsys):
         assert len(items) <= 0.05 * totals[kind], kind
 
 
+def test_opening_lines_decide_only_what_the_whole_sample_decides(clean_lines):
+    # Pages of several KB, legacy-encoded, some with an all-ASCII or mixed head: detection that
+    # stops at the opening lines picks what scoring the whole sample picks.
+    s2t = opencc.OpenCC("s2t")
+    rng = random.Random(5)
+    heads = ["", "<html><head><title>news</title></head>\n" * 30, "首页 | 新闻 | 体育 | 财经\n", "Reporter: Xinhua 2024-05-01\n"]
+    checked = 0
+    for i in range(0, len(clean_lines) - 40, 15):
+        body = "\n".join(clean_lines[i : i + rng.randint(8, 40)])
+        for enc, text in (("gbk", body), ("gb18030", body), ("big5", s2t.convert(body)), ("big5hkscs", s2t.convert(body))):
+            text = rng.choice(heads) + text
+            if not _encodable(text, enc):
+                continue
+            raw = text.encode(enc)
+            if len(raw) <= 2 * decode_mod._OPENING_BYTES:
+                continue
+            quick = decode_mod.detect(raw)[0]
+            whole = decode_mod._detect(decode_mod._sample(raw), None, len(raw))[0]
+            assert quick == whole, (enc, text[:60])
+            checked += 1
+    assert checked > 100
+
+
+def test_rough_big5_scores_decide_as_exact_ones(clean_lines, monkeypatch):
+    # Big5 candidates failing at many pairs are scored with the plain "replace" handler; the
+    # decision and its confidence are those of scoring every candidate exactly.
+    s2t, s2hk = opencc.OpenCC("s2t"), opencc.OpenCC("s2hk")
+    raws = []
+    for i in range(0, len(clean_lines), 8):
+        body = "\n".join(clean_lines[i : i + 6])
+        for enc, text in (("gbk", body), ("big5", s2t.convert(body)), ("big5hkscs", s2hk.convert(body) + "€")):
+            if _encodable(text, enc):
+                raws.append(text.encode(enc))
+    rough = [decode_mod.detect(raw)[:2] for raw in raws]
+    monkeypatch.setattr(decode_mod, "_ROUGH_ABOVE", 10**9)
+    exact = [decode_mod.detect(raw)[:2] for raw in raws]
+    assert len(raws) > 200 and rough == exact
+
+
 def test_clean_utf8_unchanged_and_cheap(monkeypatch):
     # Clean UTF-8 never reaches detection: bound the work by forbidding it.
     def no_detection(*args, **kwargs):
