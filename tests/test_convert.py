@@ -162,6 +162,18 @@ def test_characters_that_change_only_in_phrases_trigger_exactly_where_a_phrase_i
     assert not opencc_fast.converter("t2s").triggered_by("覆盖全省，颠覆")
 
 
+def test_dense_table_lookup_equals_str_translate():
+    # Many changes go through a NumPy lookup per code point; lone surrogates, characters beyond
+    # U+FFFF and long texts come out as str.translate gives them.
+    table = opencc_fast.converter("t2s").groups[0][-1]
+    rng = random.Random(3)
+    pieces = ["國", "髮", "乾", "這", "中", "a", "。", "\ud840", "\udc3e", "𠀾", "\U0002a6a5", "\n"]
+    for n in (4, 40, 400, 4000):
+        for _ in range(50):
+            text = "".join(rng.choice(pieces) for _ in range(n))
+            assert table.translate(text) == text.translate(table.translation), repr(text[:40])
+
+
 # -- what passes through -------------------------------------------------------------------
 
 
