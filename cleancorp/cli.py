@@ -168,9 +168,10 @@ class Run:
     def inputs(self) -> list[str]:
         return self.args.files or ["-"]
 
-    def text_inputs(self) -> Iterator[tuple[str, Document | LargeInput]]:
+    def text_inputs(self) -> Iterator[tuple[str, Document | LargeInput | Rejection]]:
         """Each input as one document read whole; an input over --max-doc-mb comes as a
-        LargeInput instead (its first block and the open stream), to be cleaned in segments."""
+        LargeInput instead (its first block and the open stream), to be cleaned in segments;
+        one that cannot be read as a Rejection, to be reported when its turn comes."""
         limit = int(self.args.max_doc_mb * MB)
         for name in self.inputs():
             label = "<stdin>" if name == "-" else name
@@ -193,8 +194,7 @@ class Run:
                     big = False
             except (InputError, OSError) as exc:
                 message = str(exc) if isinstance(exc, InputError) else f"{name}: {exc.strerror or exc}"
-                self.error(message)
-                self.rejected_record(name, name, message.split(": ", 1)[-1])
+                yield name, Rejection(message, name, message.split(": ", 1)[-1])
                 continue
             if big:
                 yield name, LargeInput(label, blocks, stream)
@@ -269,11 +269,6 @@ class Run:
 
     # -- processing ------------------------------------------------------------------------
 
-    def handle(self, doc: Document) -> Document:
-        doc = self.pipeline.process(doc)
-        self.settle(doc)
-        return doc
-
     def settle(self, doc: Document) -> None:
         """Report a cleaned document (and name the input if it was rejected)."""
         if doc.dropped is not None and doc.rejected:
@@ -281,21 +276,30 @@ class Run:
         self.report(doc)
 
     def run_text(self) -> None:
-        out_dir = self.args.output_dir
-        for name, doc in self.text_inputs():
-            if isinstance(doc, LargeInput):
-                self.run_large(name, doc)
-                continue
-            doc = self.handle(doc)
-            if doc.dropped is not None:
-                continue
-            data = (doc.text or "").encode("utf-8") + b"\n"
-            if out_dir:
-                target = os.path.join(out_dir, output_name(name, "txt"))
-                with AtomicWriter(target) as fh:
-                    fh.write(data)
-            else:
-                self.stdout.write(data)
+        # Files go through the chain in batches, as JSONL records do; an input over
+        # --max-doc-mb is cleaned on its own, in segments, when its turn comes.
+        for batch in batched(self.text_inputs(), _text_batch_weight):
+            docs = [doc for _, doc in batch if isinstance(doc, Document)]
+            if docs:
+                self.pipeline.process_batch(docs)
+            for name, item in batch:
+                if isinstance(item, LargeInput):
+                    self.run_large(name, item)
+                elif isinstance(item, Rejection):
+                    self.error(item.message)
+                    self.rejected_record(item.where, item.where, item.reason)
+                else:
+                    self.settle(item)
+                    if item.dropped is None:
+                        self.write_text(name, item)
+
+    def write_text(self, name: str, doc: Document) -> None:
+        data = (doc.text or "").encode("utf-8") + b"\n"
+        if self.args.output_dir:
+            with AtomicWriter(os.path.join(self.args.output_dir, output_name(name, "txt"))) as fh:
+                fh.write(data)
+        else:
+            self.stdout.write(data)
 
     def run_jsonl(self) -> None:
         out_dir = self.args.output_dir
@@ -354,6 +358,13 @@ class Rejection(NamedTuple):
 
 def _batch_weight(item: Document | Rejection) -> int | None:
     return document_weight(item) if isinstance(item, Document) else None
+
+
+def _text_batch_weight(entry: tuple[str, Document | LargeInput | Rejection]) -> int | None:
+    item = entry[1]
+    if isinstance(item, LargeInput):
+        return MB * 1024  # over any batch's bytes: it closes the batch it joins
+    return _batch_weight(item)
 
 
 class LargeInput:

@@ -162,6 +162,36 @@ def test_missing_file_and_directory_exit_1_but_others_still_cleaned(tmp_path):
     assert "is a directory" in err[1]
 
 
+def test_files_cleaned_in_batches_report_and_write_in_input_order(tmp_path, clean_lines):
+    # Readable, unreadable, over --max-doc-mb and duplicate inputs mixed: the report has one
+    # record per input in input order, stdout the kept texts in order, stderr each error once.
+    body = "全会充分肯定一年来全区贯彻落实重要讲话精神的工作，认为成绩来之不易。"
+    long_lines = [line for line in clean_lines if len(line) > 60]
+    names = []
+    for i in range(70):
+        path = tmp_path / f"p{i:03d}.txt"
+        path.write_bytes(f"第{i}篇。{long_lines[3 * i]}".encode())
+        names.append(str(path))
+    names.insert(5, str(tmp_path / "missing.txt"))
+    big = tmp_path / "big.txt"
+    big.write_bytes((f"长文。{body}\n" * 11000).encode())
+    names.insert(40, str(big))
+    names.append(names[0])  # the same page again: a duplicate
+    report = tmp_path / "report.jsonl"
+    r = run_cli("--max-doc-mb", "1", "--report", str(report), *names)
+    assert r.returncode == 1
+    assert r.stderr.decode().count("missing.txt") == 1
+    records = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
+    assert [rec["source"] if rec.get("rejected") else rec["id"] for rec in records] == names
+    assert [rec.get("drop_reason") for rec in records].count("duplicate") == 1
+    out = r.stdout.decode().split("\n")
+    firsts = [line[:5] for line in out if line.startswith(("第", "长文"))]
+    assert firsts[:6] == [f"第{i}篇。{long_lines[3 * i][0]}" for i in range(6)]
+    big_at = next(i for i, line in enumerate(out) if line.startswith("长文"))
+    # big.txt is input 40: after page 38 (the missing file is input 5), before page 39.
+    assert out[big_at - 1].startswith("第38篇") and next(l for l in out[big_at:] if l.startswith("第")).startswith("第39篇")
+
+
 def test_binary_input_rejected_with_reason(tmp_path):
     png = tmp_path / "x.png"
     png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
