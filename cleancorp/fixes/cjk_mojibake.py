@@ -855,6 +855,211 @@ def _lone_char_fits(line: str, start: int, end: int, han: str, model) -> bool:
     return model.is_common(han) and not _latin_letter(before) and not _latin_letter(after)
 
 
+# -- Screening: which lines can hold family-2 garble at all ------------------------------------
+#
+# Clean text often has a start character followed by a continuation pair (rare characters like
+# `瑕疵`; traditional text all the time), and the family-2 search then decodes and scores every
+# start. Most of these stop decoding as UTF-8 within a byte or two. The screens below prove that
+# a line (or a run) yields no family-2 reading without the search, from the bytes alone; they
+# only ever skip what the search would have left unchanged, and only on lines with no lost-byte
+# marks (there the search rebuilds bytes, and draws on the line's budget).
+
+from bisect import bisect_right  # noqa: E402  (only the screens use it)
+
+_SPACE_CHARS = "".join(chr(c) for c in range(0x80, 0x110000) if chr(c).isspace() and c != 0x3000)
+#: One character of a family-2 run in a line without `?` (``_RUN2`` then matches runs of it).
+_RUN_CHAR = f"[^\\x00-\\x7f{_SPACE_CHARS}]"
+_RUN_REST = re.compile(_RUN_CHAR + "*")
+
+
+def _encoded_as(codec: str, leads: range, trails: range) -> str:
+    """The characters ``codec`` encodes as one pair with a lead in ``leads`` and a trail in
+    ``trails`` (private-use ones included: a garble may hold them)."""
+    chars = []
+    for lead in leads:
+        for trail in trails:
+            pair = bytes((lead, trail))
+            try:
+                ch = pair.decode(codec)
+                if len(ch) == 1 and ch.encode(codec) == pair:
+                    chars.append(ch)
+            except UnicodeError:
+                continue
+    return "".join(sorted(chars))
+
+
+class _Screen(NamedTuple):
+    """Where in a line a family-2 reading could start: a start character (of either codec)
+    whose pair and the next one or two could go on as UTF-8 (``starts``; which codec's start
+    it is, by ``start_chars``), or the first character of a run, when it begins a UTF-8
+    character (``run_starts`` finds the character before it; ``lead_chars`` per codec)."""
+
+    starts: re.Pattern[str]
+    start_chars: dict[str, frozenset[str]]
+    run_starts: re.Pattern[str]
+    lead_chars: dict[str, frozenset[str]]
+    leads_either: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def _screen() -> _Screen:
+    """The screening tables (built once, on first use; the repair stage builds them when it
+    starts)."""
+    cont = range(0x80, 0xC0)
+    branches, start_chars, lead_chars = [], {}, {}
+    for codec in MISREAD_UTF8:
+        start = _encoded_as(codec, range(0xE2, 0xF0), cont)
+        # Pairs that begin with a continuation byte, by their second byte: an ASCII-range byte
+        # (a character of its own), a lead byte (the next pair must continue it), anything.
+        then_ascii = _char_class(_encoded_as(codec, cont, range(0x40, 0x80)))
+        then_lead = _char_class(_encoded_as(codec, cont, range(0xC2, 0xF5)))
+        then_any = _char_class(_encoded_as(codec, cont, range(0x40, 0xFF)))
+        branches.append(f"(?<={_char_class(start)})(?={then_ascii}|{then_lead}{then_any})")
+        # A start character the search tries whose bytes are not (E2–EF, continuation).
+        odd = "".join(sorted(set(_STARTS[codec]) - set(start)))
+        if odd:
+            branches.append(f"(?<={_char_class(odd)})")
+        start_chars[codec] = frozenset(start + odd)
+        lead_chars[codec] = frozenset(_encoded_as(codec, range(0xC2, 0xF5), cont))
+    firsts = _char_class("".join(sorted(set().union(*start_chars.values()))))
+    leads = _char_class("".join(sorted(set().union(*lead_chars.values()))))
+    return _Screen(
+        re.compile(f"{firsts}(?:{'|'.join(branches)})"),
+        start_chars,
+        re.compile(f"[\\x00-\\x7f{_SPACE_CHARS}](?={leads})"),
+        lead_chars,
+        frozenset().union(*lead_chars.values()),
+    )
+
+
+def screen_tables() -> None:
+    """Build the screening tables now (the repair stage does, when it starts)."""
+    _screen()
+
+
+def _window_bytes(piece: str, codec: str) -> tuple[bytes, bool]:
+    """The bytes of a piece without lost-byte marks as the family-2 search reads them (a
+    character no garble contains is 0xFF), and whether every character is one byte pair."""
+    try:
+        raw = piece.encode(codec)
+    except UnicodeEncodeError:
+        raw = b""
+    if len(raw) == 2 * len(piece):
+        return raw, True
+    return b"".join(_encode_char(ch, codec) or b"\xff" for ch in piece), False
+
+
+def _reading_starts_at(text: str, i: int, end: int, codec: str) -> bool:
+    """Whether the bytes from the start character ``text[i]`` on (up to ``end``, the end of its
+    run) are valid UTF-8 up to a character boundary of the garble past ``text[i + 1]``, the
+    character that ends there being ASCII or one of three bytes or more: what any family-2
+    reading starting at ``i`` needs. Looked at in the windows the search uses.
+
+    >>> _reading_starts_at("記者閲嶅簡", 2, 5, "gb18030"), _reading_starts_at("瑕疵或者", 0, 4, "gb18030")
+    (True, False)
+    """
+    for size in (SHORT_WINDOW, MAX_SPAN):
+        piece = text[i : min(i + size, end)]
+        data, pairs = _window_bytes(piece, codec)
+        try:
+            decoded = data.decode("utf-8")
+            valid = len(data)
+        except UnicodeDecodeError as exc:
+            decoded = data[: exc.start].decode("utf-8")
+            valid = exc.start
+        boundaries = None if pairs else set(itertools.accumulate(len(_encode_char(ch, codec) or b"\xff") for ch in piece))
+        offset = 0
+        for count, ch in enumerate(decoded, 1):
+            offset += 1 if ch < "\x80" else 2 if ch < "\u0800" else 3 if ch < "\U00010000" else 4
+            at_boundary = offset % 2 == 0 if boundaries is None else offset in boundaries
+            if at_boundary and (count == 1 or not "\u0080" <= ch < "\u0800"):
+                return True
+        # Decoding stopped inside the piece, not at its end: a wider piece stops there too.
+        if valid < len(data) - 3 or i + size >= end:
+            return False
+    return False
+
+
+def _reverses_whole(run: str, codec: str) -> bool:
+    """Whether ``run`` reverses strictly as a whole (its first bytes are tried first: clean
+    text fails there)."""
+    head = run[:8]
+    if len(head) < len(run):
+        try:
+            head.encode(codec).decode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        except UnicodeDecodeError as exc:
+            if exc.start < len(exc.object) - 3:
+                return False  # invalid inside the head: invalid in the whole run too
+    whole = reverse_utf8_misread(run, codec)
+    return whole is not None and whole != run
+
+
+def _may_read_as_utf8(run: str, codec: str) -> bool:
+    """Whether ``_best_in_run`` can find a reading of UTF-8 misread as ``codec`` in ``run``.
+
+    False only when it provably cannot: the run has no lost-byte marks, does not reverse
+    whole, and from none of its start characters do the bytes decode as UTF-8 far enough for
+    a reading.
+
+    >>> _may_read_as_utf8("閲嶅簡鏃ユ姤", "gb18030"), _may_read_as_utf8("瑕疵或者根据", "gb18030")
+    (True, False)
+    >>> _may_read_as_utf8("全會由區委常委會主持", "gb18030"), _may_read_as_utf8("全會由區委常委會主持", "big5")
+    (False, False)
+    """
+    if "?" in run or "\ufffd" in run or (codec == "gb18030" and "\u20ac" in run):
+        return True  # lost bytes to rebuild (or a euro sign read as one byte): the full search
+    if _reverses_whole(run, codec):
+        return True
+    screen = _screen()
+    return any(
+        run[m.start()] in screen.start_chars[codec] and _reading_starts_at(run, m.start(), len(run), codec)
+        for m in screen.starts.finditer(run)
+    )
+
+
+def _utf8_misread_starts(line: str) -> dict[str, list[int]] | None:
+    """Per misreading codec, where in ``line`` a family-2 reading could start: every start
+    character from which the bytes decode far enough, and the start of every run that reverses
+    whole. A run with none of them yields no reading. None for a line with lost-byte marks (or
+    a euro sign, one byte to the search), which is searched in full.
+
+    >>> _utf8_misread_starts("记者 閲嶅簡鏃ユ姤 报道")["gb18030"], _utf8_misread_starts("產品瑕疵，全會由區委常委會主持")
+    ([3, 6, 3], {'gb18030': [], 'big5': []})
+    """
+    if "?" in line or "\ufffd" in line or "\u20ac" in line:
+        return None
+    screen = _screen()
+    found: dict[str, list[int]] = {codec: [] for codec in MISREAD_UTF8}
+    for m in screen.starts.finditer(line):
+        i = m.start()
+        end = _RUN_REST.match(line, i).end()
+        for codec in MISREAD_UTF8:
+            if line[i] in screen.start_chars[codec] and _reading_starts_at(line, i, end, codec):
+                found[codec].append(i)
+    # A run is searched only when it holds a hint (a start character and a continuation pair,
+    # both inside the run): the runs to try whole are those that begin with a lead character
+    # and hold one.
+    run_starts = [m.end() for m in screen.run_starts.finditer(line)]
+    if line[:1] in screen.leads_either:
+        run_starts.insert(0, 0)  # the line begins with a run
+    tried = set()
+    for hint in _FAMILY2_HINT.finditer(line):
+        k = bisect_right(run_starts, hint.start()) - 1
+        if k < 0 or run_starts[k] in tried:
+            continue
+        i = run_starts[k]
+        end = _RUN_REST.match(line, i).end()
+        if hint.start() >= end:
+            continue  # the hint is in a later run, one that begins with no lead character
+        tried.add(i)
+        for codec in MISREAD_UTF8:
+            if line[i] in screen.lead_chars[codec] and _reverses_whole(line[i:end], codec):
+                found[codec].append(i)
+    return found
+
+
 def fix_spans(line: str, model, budget: Budget, depth: int = 0) -> str:
     """Apply every family-2 and family-3 repair found in ``line`` (no recording)."""
     return _apply(line, _readings(line, model, budget, depth))
@@ -862,12 +1067,19 @@ def fix_spans(line: str, model, budget: Budget, depth: int = 0) -> str:
 
 def _readings(line: str, model, budget: Budget, depth: int) -> list[Reading]:
     readings: list[Reading] = []
-    if _FAMILY2_HINT.search(line):
+    screened = _utf8_misread_starts(line) if _FAMILY2_HINT.search(line) else {}
+    if screened is None or any(screened.values()):
         for m in _RUN2.finditer(line):
             if not _FAMILY2_HINT.search(m.group()):
                 continue
             best: list[Reading] = []
             for codec in MISREAD_UTF8:
+                # Skip runs that cannot yield a reading (they hold no lost bytes: no budget used).
+                if screened is None:
+                    if not _may_read_as_utf8(m.group(), codec):
+                        continue
+                elif not any(m.start() <= start < m.end() for start in screened[codec]):
+                    continue
                 got = _best_in_run(line, m.start(), m.end(), codec, model, budget, depth)
                 if sum(r.end - r.start for r in got) > sum(r.end - r.start for r in best):
                     best = got

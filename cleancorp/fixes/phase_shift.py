@@ -33,6 +33,7 @@ from ..charmodel import LINE_END
 
 from ..chars import HAN
 
+import math
 import re
 import unicodedata
 from functools import lru_cache
@@ -65,6 +66,9 @@ _FOLDED_RUN = re.compile("[^\\x00-\\x20\\x7f\ufffd]*")
 # The body of a run: non-ASCII characters up to the first U+FFFD (a regex scans it fast).
 _NON_ASCII_RUN = re.compile("[^\\x00-\\x7f\ufffd]*")
 _MARKS = re.compile("[?\ufffd]")
+# In a line without U+FFFD, the only run there can be: `?`, non-ASCII characters, and an
+# ASCII-range trail byte ending them within MAX_RUN (see ``find_runs``).
+_LOSSLESS_RUN = re.compile(f"\\?(?=[^\\x00-\\x7f\ufffd]{{0,{MAX_RUN - 1}}}[\\x40-\\x7e])")
 _HAN = re.compile(f"[{HAN}]")
 # ASCII that NFKC folding made from a full-width character (U+FF01–FF5E).
 _FOLDABLE = frozenset(chr(c) for c in range(0x21, 0x7F))
@@ -466,11 +470,13 @@ def fix_phase_shift(line: str, record: StageRecord | None = None) -> str:
     """
     if not PRECHECK.search(line):
         return line
+    lossy = "\ufffd" in line
+    if not lossy and not _LOSSLESS_RUN.search(line):
+        return line  # no run can end: a `?` before text that no ASCII-range trail byte ends
     model = _model()
     budget = Budget(max(STEP_BUDGET, STEPS_PER_CHAR * len(line)))
     out: list[str] = []
     pos = 0
-    lossy = "\ufffd" in line
     for m in _START.finditer(line):
         s = m.start()
         if s < pos:
@@ -524,6 +530,61 @@ def _best_repair(line: str, s: int, before: str, model, lossy: bool, budget: Bud
     return max(found, key=window_score)
 
 
+_pair_ceilings: dict[int, float] = {}
+
+
+def _pair_ceiling(model) -> float:
+    """The highest log P(b | a) the model gives any pair (0 for counts where no pair outnumbers
+    its first character; computed once per model)."""
+    key = id(model)
+    if key not in _pair_ceilings:
+        ratio = max((n / model.chars.get(pair[0], n) for pair, n in model.pairs.items()), default=1.0)
+        _pair_ceilings[key] = max(0.0, math.log(charmodel.PAIR_WEIGHT * max(ratio, 1.0) + 1 - charmodel.PAIR_WEIGHT))
+    return _pair_ceilings[key]
+
+
+def score_tables() -> None:
+    """Compute the model's pair ceiling now (the repair stage does, when it starts)."""
+    _pair_ceiling(_model())
+
+
+def _score_ceiling(run: Run, codec: str, before: str, after: str, model) -> tuple[float, int, int] | None:
+    """For a run whose only lost byte is the marker's (no U+FFFD in it, a trail byte from the
+    ASCII range at its end: the form a `?` before clean text takes), the highest score any
+    repair in ``codec`` could get, and the search steps ``rebuild`` would spend on it (on its
+    first character, then on the rest). Every character but the first is fixed by the bytes;
+    the first, and the pair it starts, are counted at the best score the model gives anything.
+    (-inf, 0, 0) when the run cannot be ``codec`` text; None when the run is not of this form.
+
+    >>> m = _model()
+    >>> _score_ceiling(Run(0, 5, "指出新", "Q", False), "gbk", "", "", m)[0] < -9
+    True
+    """
+    if run.tail == "\ufffd" or "\ufffd" in run.body or not run.tail.isascii():
+        return None
+    try:
+        data = run.body.encode(codec)
+    except UnicodeEncodeError:
+        return (float("-inf"), 0, 0)
+    if len(data) != 2 * len(run.body):
+        return (float("-inf"), 0, 0)
+    data += run.tail.encode("ascii")
+    options = _options(codec, None, data[0], _ANY_LEAD)[:MAX_BOTH_LOST]
+    rest = _decode(data[1:], codec) if len(data) > 2 else ""
+    if not options or rest is None or len(rest) != len(run.body):
+        return (float("-inf"), 0, 0)
+    # The characters of the repair after the first, and what follows the run: their scores
+    # are fixed, but for the one right after the first character, which pairs with it.
+    fixed = rest + after
+    terms = model.char_logps(fixed)
+    if fixed and charmodel.is_scored(fixed[0]):
+        terms[0] = _pair_ceiling(model)
+    known = model.char_logps(before) + terms
+    # The first character scored at the best a character can score, or not scored at all.
+    ceiling = max((sum(known) + _pair_ceiling(model)) / (len(known) + 1), sum(known) / len(known) if known else 0.0)
+    return ceiling, len(options), min(BEAM, len(options)) if rest else 0
+
+
 _decisions: dict[tuple, tuple[float, str, str, float] | None] = {}
 
 
@@ -536,6 +597,19 @@ def _repair_in_context(before: str, garbled: str, run: Run, after: str, has_han:
     best = None
     old = None
     for codec in CODECS:
+        ceiling = _score_ceiling(run, codec, before, after, model)
+        if ceiling is not None:
+            if ceiling[0] == float("-inf"):
+                continue  # not text of this codec: the search would stop before it begins
+            if old is None:
+                old = model.score(before + _MARKS.sub("", garbled) + after) if has_han else 0.0
+            if ceiling[0] < FLOOR or has_han and ceiling[0] - old < MARGIN:
+                # No choice of the lost byte can make this reading pass: skip the search, but
+                # draw what it would have drawn from the line's budget.
+                budget.left -= ceiling[1]
+                if budget.left >= 0:
+                    budget.left -= ceiling[2]
+                continue
         text = repair_run(run, codec, before, after, model, budget)
         if not text:
             continue
