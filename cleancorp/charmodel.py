@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import gzip
 import math
+import operator
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,6 +39,8 @@ PAIR_WEIGHT = 0.9
 PAIR_CACHE_SIZE = 500_000
 #: A character at or above this log-probability counts as common (about 1 in 100,000).
 COMMON_LOGP = math.log(1e-5)
+#: Runs of characters the model does not score (see ``is_scored``).
+_UNSCORED = re.compile("[\x00-\u200a\u2028\u2029\u202f\u205f\u3000]+")
 
 
 def is_scored(ch: str) -> bool:
@@ -61,6 +65,12 @@ class CharModel:
         self._pair_cache: dict[str, float] = {}
         ends = sum(n for pair, n in pairs.items() if pair[-1] == LINE_END)
         self.line_end_p = max(ends, 1) / self.total
+        # log P(b | a) of a pair never seen depends on b alone: worked out once per character.
+        self._unseen = {ch: math.log((1 - PAIR_WEIGHT) * math.exp(lp)) for ch, lp in self._logp.items()}
+        self._unseen[LINE_END] = math.log((1 - PAIR_WEIGHT) * self.line_end_p)
+        self._unseen_floor = math.log((1 - PAIR_WEIGHT) * math.exp(self.floor))
+        self._followers: dict[str, frozenset[str]] | None = None
+        self._leaders: dict[str, frozenset[str]] | None = None
 
     def logp(self, ch: str) -> float:
         """Natural-log unigram probability of ``ch`` (``floor`` when unknown).
@@ -85,10 +95,10 @@ class CharModel:
         if cached is not None:
             return cached
         n_pair = self.pairs.get(key)
-        p_b = self.line_end_p if b == LINE_END else math.exp(self.logp(b))
         if not n_pair:
-            value = math.log((1 - PAIR_WEIGHT) * p_b)
+            value = self._unseen.get(b, self._unseen_floor)
         else:
+            p_b = self.line_end_p if b == LINE_END else math.exp(self.logp(b))
             value = math.log(PAIR_WEIGHT * n_pair / self.chars.get(a, n_pair) + (1 - PAIR_WEIGHT) * p_b)
         if len(self._pair_cache) > PAIR_CACHE_SIZE:
             self._pair_cache.clear()  # bounded memory on endless streams of new pairs
@@ -119,8 +129,59 @@ class CharModel:
         >>> round(m.score("重庆日报"), 2) == round(sum(m.char_logps("重庆日报")) / 4, 2)
         True
         """
-        values = self.char_logps(text)
+        # ``char_logps`` without a Python step per character: this runs over every span a repair
+        # considers. Pairs are looked up a run of scored characters at a time; the few not
+        # remembered yet are worked out one by one. The values are summed in the same order.
+        values: list[float] = []
+        logp = self._logp
+        cache = self._pair_cache
+        for run in _UNSCORED.split(text) if _UNSCORED.search(text) else (text,):
+            if not run:
+                continue
+            values.append(logp.get(run[0], self.floor))
+            if len(run) > 1:
+                got = list(map(cache.get, map(operator.add, run, run[1:])))
+                if None in got:
+                    k = got.index(None)
+                    while True:
+                        got[k] = self.pair_logp(run[k], run[k + 1])
+                        try:
+                            k = got.index(None, k + 1)
+                        except ValueError:
+                            break
+                values += got
         return sum(values) / len(values) if values else 0.0
+
+    def followers(self, a: str) -> frozenset[str]:
+        """The characters seen right after ``a`` (pairs in the counts): every other character
+        ``b`` gets the backoff value in ``pair_logp(a, b)``, which depends on ``b`` alone.
+
+        >>> "庆" in load().followers("重"), "庆" in load().followers("閲")
+        (True, False)
+        """
+        if self._followers is None:
+            self._index_pairs()
+        return self._followers.get(a, frozenset())  # type: ignore[union-attr]
+
+    def leaders(self, b: str) -> frozenset[str]:
+        """The characters seen right before ``b`` (``LINE_END`` too: paragraph ends).
+
+        >>> "重" in load().leaders("庆"), "。" in load().leaders(LINE_END)
+        (True, True)
+        """
+        if self._leaders is None:
+            self._index_pairs()
+        return self._leaders.get(b, frozenset())  # type: ignore[union-attr]
+
+    def _index_pairs(self) -> None:
+        after: dict[str, list[str]] = {}
+        before: dict[str, list[str]] = {}
+        for pair, n in self.pairs.items():
+            if n and len(pair) == 2:
+                after.setdefault(pair[0], []).append(pair[1])
+                before.setdefault(pair[1], []).append(pair[0])
+        self._followers = {a: frozenset(bs) for a, bs in after.items()}
+        self._leaders = {b: frozenset(as_) for b, as_ in before.items()}
 
     def is_common(self, ch: str) -> bool:
         """Whether ``ch`` is an everyday character (about one in 100,000 or more often)."""

@@ -246,9 +246,14 @@ def _reach(tokens: list[int | None], start: int, need: int, limit: int, memo: di
             one = _owed_after_lost(need)
             k += 1 + max(_reach(tokens, k + 1, one, limit, memo), _reach(tokens, k + 1, _owed_after_lost(one), limit, memo))
             break
-        ok, need = _structure_ok([tok], need)
-        if not ok:
-            break
+        if need:  # ``_structure_ok`` for one byte, inline: this walks every byte near a mark
+            if not 0x80 <= tok <= 0xBF:
+                break
+            need -= 1
+        else:
+            need = _UTF8_LENGTH[tok] - 1
+            if need < 0:
+                break
         k += 1
     memo[key] = k - start
     return k - start
@@ -436,6 +441,9 @@ def _utf8_length(lead: int) -> int:
     return 0
 
 
+_UTF8_LENGTH = [_utf8_length(b) for b in range(256)]
+
+
 class Step(NamedTuple):
     """How far a decoding got: the byte offset reached, the characters decoded up to there,
     and the candidates for the last of them (more when its lost bytes end the garble)."""
@@ -443,6 +451,26 @@ class Step(NamedTuple):
     offset: int
     count: int
     last: tuple[str, ...]
+
+
+class _Singles(dict):
+    """A character's one-candidate tuple, the same object each time (one per decoded character
+    would be made otherwise)."""
+
+    def __missing__(self, ch: str) -> tuple[str]:
+        if len(self) > 100_000:
+            self.clear()  # bounded memory
+        single = self[ch] = (ch,)
+        return single
+
+
+_SINGLES = _Singles()
+
+from functools import partial  # noqa: E402  (here, next to its one use)
+
+# ``Step`` from an (offset, count, last) triple at the speed of a plain tuple: one is made per
+# decoded character.
+_step = partial(tuple.__new__, Step)
 
 
 def decode_utf8_with_holes(data: list[int | None], budget: Budget) -> tuple[list[tuple[str, ...]], list[Step]]:
@@ -458,7 +486,9 @@ def decode_utf8_with_holes(data: list[int | None], budget: Budget) -> tuple[list
     chars: list[tuple[str, ...]] = []
     i = 0
     n = len(data)
-    next_lost = -1  # where the next lost byte is (``n``: none left), looked up when needed
+    # Where the next lost byte and the next lost pair are (``n``: none left), each looked up
+    # again only once passed, so that a window is scanned for them once in all.
+    next_lone = next_pair = next_lost = -1
     while i < n:
         lead = data[i]
         if (
@@ -466,7 +496,16 @@ def decode_utf8_with_holes(data: list[int | None], budget: Budget) -> tuple[list
             and lead is not None
             and 0xE0 <= lead <= 0xEF
             and i + 6 <= n
-            and (next_lost >= i or (next_lost := min(_index(data, None, i), _index(data, PAIR_FIRST, i))) >= i)
+            and (
+                next_lost >= i
+                or (
+                    next_lost := min(
+                        next_lone if next_lone >= i else (next_lone := _index(data, None, i)),
+                        next_pair if next_pair >= i else (next_pair := _index(data, PAIR_FIRST, i)),
+                    )
+                )
+                >= i
+            )
             and next_lost - i >= 6
             and 0x80 <= data[i + 1] <= 0xBF  # type: ignore[operator]
             and 0x80 <= data[i + 2] <= 0xBF  # type: ignore[operator]
@@ -479,52 +518,75 @@ def decode_utf8_with_holes(data: list[int | None], budget: Budget) -> tuple[list
             except UnicodeDecodeError as exc:
                 text, used = chunk[: exc.start].decode("utf-8"), exc.start
             if text:
-                singles = list(zip(text))
+                singles = list(map(_SINGLES.__getitem__, text))
                 if used == 3 * len(text):
                     offsets: Iterable[int] = range(i + 3, i + used + 1, 3)
                 else:
                     offsets = list(itertools.accumulate((len(c.encode()) for c in text), initial=i))[1:]
                 base = len(chars)
                 chars.extend(singles)
-                out.extend(map(Step, offsets, range(base + 1, base + len(text) + 1), singles))
+                out.extend(map(_step, zip(offsets, range(base + 1, base + len(text) + 1), singles)))
                 i += used
                 continue
-        length = 3 if lead in _LOST else _utf8_length(lead)
+        length = 3 if lead is None or lead >= PAIR_FIRST else _UTF8_LENGTH[lead]
         if not length or i + length > n:
             break
-        seq = data[i : i + length]
-        lost = sum(1 for b in seq if b in _LOST)
-        if lost:
-            if lost > 2 and (length != 3 or None in seq):
+        seq = tuple(data[i : i + length])
+        if None in seq or PAIR_FIRST in seq or PAIR_SECOND in seq:
+            reading = _lost_char(seq, data[i + length] if i + length < n else None)
+            if reading is None:
                 break
-            if any(b not in _LOST and not 0x80 <= b <= 0xBF for b in seq[1:]):
-                break
-            after = data[i + length] if i + length < n else None
-            if lost == 3:
-                # All three bytes went with two dropped pairs (`息处理` → `鎭\ufffd\ufffd鐞`): the
-                # character is one of the frequent ones, chosen by its neighbours.
-                cands = _frequent_chars()
-            else:
-                cands = _completions(tuple(seq), after if after not in _LOST else None)
-            if not cands and seq[-1] in _LOST:
-                cands = _completions(tuple(seq), None)  # the garble may end here
+            cands, last = reading
             budget.left -= len(cands)
-            if not cands or budget.left < 0:
+            if budget.left < 0:
                 break
         else:
-            try:
-                cands = (bytes(seq).decode("utf-8"),)
-            except UnicodeDecodeError:
+            last = cands = _whole_char(seq)  # type: ignore[assignment]
+            if not cands:
                 break
         chars.append(cands)
         i += length
-        if seq[-1] in _LOST and lost < 3:
-            # The garble may end right after this character: then the lost byte had no byte
-            # after it in the garbled stream, and any value fits.
-            out.append(Step(i, len(chars), _ending_here(cands, tuple(seq))))
-        else:
-            out.append(Step(i, len(chars), cands))
+        out.append(_step((i, len(chars), last)))
     return chars, out
+
+
+@lru_cache(maxsize=65536)
+def _lost_char(seq: tuple[int | None, ...], after: int | None) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The candidates for a character whose bytes ``seq`` hold lost ones, given the byte
+    ``after`` it, and the candidates when the garble ends right after it; None when no
+    character fits.
+
+    >>> _lost_char((0xE4, 0xB8, None), 0xE5)[0][:3], _lost_char((0xE4, 0x41, None), None)
+    (('一', '中', '个'), None)
+    """
+    lost = seq.count(None) + seq.count(PAIR_FIRST) + seq.count(PAIR_SECOND)
+    if lost > 2 and (len(seq) != 3 or None in seq):
+        return None
+    if any(b not in _LOST and not 0x80 <= b <= 0xBF for b in seq[1:]):  # type: ignore[operator]
+        return None
+    if lost == 3:
+        # All three bytes went with two dropped pairs (`息处理` → `鎭\ufffd\ufffd鐞`): the
+        # character is one of the frequent ones, chosen by its neighbours.
+        cands = _frequent_chars()
+    else:
+        cands = _completions(seq, after if after not in _LOST else None)
+    if not cands and seq[-1] in _LOST:
+        cands = _completions(seq, None)  # the garble may end here
+    if not cands:
+        return None
+    if seq[-1] in _LOST and lost < 3:
+        # The garble may end right after this character: then the lost byte had no byte
+        # after it in the garbled stream, and any value fits.
+        return cands, _ending_here(cands, seq)
+    return cands, cands
+
+
+@lru_cache(maxsize=65536)
+def _whole_char(seq: tuple[int, ...]) -> tuple[str] | None:
+    try:
+        return (bytes(seq).decode("utf-8"),)
+    except UnicodeDecodeError:
+        return None
 
 
 def _index(data: list[int | None], value: int | None, start: int) -> int:
@@ -569,23 +631,86 @@ def _choose(model, before: str, cands: list[tuple[str, ...]], after: str) -> str
     return "".join(picked)
 
 
-_fits: dict[tuple, str] = {}
+class _Options(NamedTuple):
+    """What ``_best_fit`` needs to know about one tuple of options, worked out once."""
+
+    options: tuple[str, ...]  # held, so that its id stays its own while this is remembered
+    considered: tuple[str, ...]  # the first MAX_CANDIDATES
+    members: frozenset[str]
+    index: dict[str, int]
+    # the first option of each run of them in falling frequency (options come most frequent
+    # first, or as two such lists one after the other)
+    heads: tuple[int, ...]
+
+
+_option_info: dict[int, _Options] = {}
+_fits: dict[tuple[str, str, int], tuple[tuple[str, ...], str]] = {}
+
+
+def _options(options: tuple[str, ...]) -> _Options:
+    """``_Options`` of a tuple, remembered by identity: the tuples come from the memos of
+    ``_completions`` and its kin, and the same few hundred recur on every garbled page."""
+    info = _option_info.get(id(options))
+    if info is not None and info.options is options:
+        return info
+    model = _model()
+    considered = options[:MAX_CANDIDATES]
+    logps = [model.logp(ch) for ch in considered]
+    heads = (0,) + tuple(k for k in range(1, len(logps)) if logps[k] > logps[k - 1])
+    info = _Options(options, considered, frozenset(considered), {ch: k for k, ch in reversed(list(enumerate(considered)))}, heads)
+    if len(_option_info) > 20_000:
+        _option_info.clear()  # bounded memory
+    _option_info[id(options)] = info
+    return info
 
 
 def _best_fit(model, prev: str, options: tuple[str, ...], nxt: str) -> str:
     """The option (of the first ``MAX_CANDIDATES``) that fits best between ``prev`` and ``nxt``;
-    remembered, since garbled pages repeat the same lost bytes between the same neighbours."""
-    key = (id(model), prev, nxt, options)
-    best = _fits.get(key)
-    if best is not None:
-        return best
+    remembered, since garbled pages repeat the same lost bytes between the same neighbours.
+
+    An option seen in no pair with ``prev`` or ``nxt`` scores its own frequency plus constants
+    (the model's backoff), so of those only the most frequent can win: the options compared are
+    the few the model has seen next to a neighbour, and the most frequent of the rest.
+
+    >>> m = _model()
+    >>> _best_fit(m, "重", ("度", "庆", "要"), "市"), _best_fit(m, "", ("度", "庆", "要"), "")
+    ('庆', '要')
+    """
+    key = (prev, nxt, id(options))
+    hit = _fits.get(key)
+    if hit is not None and hit[0] is options and id(model) == _fitted_model[0]:
+        return hit[1]
+    if id(model) != _fitted_model[0]:
+        _fits.clear()
+        _fitted_model[0] = id(model)
+    left = bool(prev) and prev >= "\u2000"
+    right = nxt == LINE_END or nxt >= "\u2000" and not nxt.isspace()
+    info = _options(options)
+    considered = info.considered
+    followers = getattr(model, "followers", None)
+    if followers is None:
+        picks: Iterable[int] = range(len(considered))  # a model that cannot tell: every option
+    else:
+        paired: frozenset[str] = frozenset()
+        if left:
+            paired = info.members & followers(prev)
+        if right:
+            paired = paired | (info.members & model.leaders(nxt))
+        index = info.index
+        chosen = {index[ch] for ch in paired}
+        bounds = info.heads + (len(considered),)
+        for r in range(len(info.heads)):
+            for k in range(bounds[r], bounds[r + 1]):
+                if considered[k] not in paired:
+                    chosen.add(k)
+                    break
+        picks = sorted(chosen)
     pair_logp = model.pair_logp
     # The model's own memo of pair scores, read directly: this loop runs for every lost byte.
     known = getattr(model, "_pair_cache", {})
-    left = bool(prev) and prev >= "\u2000"
-    right = nxt == LINE_END or nxt >= "\u2000" and not nxt.isspace()
     best_score = float("-inf")
-    for ch in options[:MAX_CANDIDATES]:
+    for k in picks:
+        ch = considered[k]
         if left:
             score = known.get(prev + ch)
             if score is None:
@@ -599,8 +724,11 @@ def _best_fit(model, prev: str, options: tuple[str, ...], nxt: str) -> str:
             best, best_score = ch, score
     if len(_fits) > 200_000:
         _fits.clear()  # bounded memory on endless streams of new contexts
-    _fits[key] = best
+    _fits[key] = (options, best)
     return best
+
+
+_fitted_model = [0]  # id of the model the remembered fits were worked out with
 
 
 def _drop_invalid_pair(exc: UnicodeError) -> tuple[str, int]:
@@ -624,6 +752,22 @@ def _garbles(text: str, codec: str) -> set[str]:
     """
     data = text.encode("utf-8")
     return {data.decode(dec, errors) for dec in LOSSY_DECODERS[codec] for errors in ("replace", "cleancorp-drop-pair")}
+
+
+def _garbles_to(text: str, codec: str, seen: str) -> bool:
+    """Whether one of ``_garbles(text, codec)`` is ``seen`` (its `?` read as U+FFFD); the
+    browser's way first, which is how most lossy pages were made.
+
+    >>> _garbles_to("是的", "gb18030", "鏄\\ufffd殑"), _garbles_to("是的", "gb18030", "鏄\\ufffd\\ufffd")
+    (True, False)
+    """
+    data = text.encode("utf-8")
+    decoders = LOSSY_DECODERS[codec]
+    for errors in ("cleancorp-drop-pair", "replace"):
+        for dec in decoders:
+            if data.decode(dec, errors).replace("?", "\ufffd") == seen:
+                return True
+    return False
 
 
 def reverse_utf8_misread(span: str, codec: str) -> str | None:
@@ -674,7 +818,7 @@ def _window(run: str, i: int, size: int, codec: str, rebuild: bool) -> tuple[lis
         except UnicodeEncodeError:
             raw = b""
         if len(raw) == 2 * len(piece):
-            return list(raw), {2 * n: n for n in range(1, len(piece) + 1)}
+            return list(raw), dict(zip(range(2, 2 * len(piece) + 1, 2), range(1, len(piece) + 1)))
     tokens: list[int | None] = []
     widths: list[int] = []
     mark = None if rebuild else 0xFF
@@ -703,7 +847,7 @@ def _window(run: str, i: int, size: int, codec: str, rebuild: bool) -> tuple[lis
             widths.append(len(b) if b is not None else 1)
     data, token_offsets = expand_holes(tokens)
     starts = list(itertools.accumulate(widths[:-1]))  # token index where each later character starts
-    boundary = dict(zip([token_offsets[k] for k in starts], range(1, len(widths))))
+    boundary = dict(zip(map(token_offsets.__getitem__, starts), range(1, len(widths))))
     boundary[len(data)] = len(piece)
     return data, boundary
 
@@ -712,8 +856,25 @@ _MARKS = re.compile("([\ufffd?])")
 _TWOS = [2] * MAX_SPAN
 
 
+#: The last run of a line that a misreading codec read whole: (line, start, end, the codec's
+#: place in MISREAD_UTF8). The codecs are tried in that order on each run and the one that reads
+#: most of it wins, so once one has read a run whole the codecs after it need not look at it.
+_read_whole: list[tuple[str, int, int, int] | None] = [None]
+
+
 def _best_in_run(line: str, rs: int, re_: int, codec: str, model, budget: Budget, depth: int) -> list[Reading]:
     """Family 2 inside one run of non-ASCII characters ``line[rs:re_]``."""
+    place = MISREAD_UTF8.index(codec)
+    done = _read_whole[0]
+    if done is not None and done[0] is line and done[1] == rs and done[2] == re_ and done[3] < place:
+        return []
+    found = _readings_in_run(line, rs, re_, codec, model, budget, depth)
+    if found and found[0].start == rs and found[-1].end == re_ and sum(r.end - r.start for r in found) == re_ - rs:
+        _read_whole[0] = (line, rs, re_, place)
+    return found
+
+
+def _readings_in_run(line: str, rs: int, re_: int, codec: str, model, budget: Budget, depth: int) -> list[Reading]:
     run = line[rs:re_]
     whole = _whole_run(line, rs, re_, codec, model, depth)
     if whole is not None:
@@ -758,10 +919,9 @@ def _best_in_run(line: str, rs: int, re_: int, codec: str, model, budget: Budget
         before, after = line[max(0, s - 1) : s], line[e : e + 1]
         text = _choose(model, before, chars, after)
         span = line[s:e]
-        has_holes = any(c in _HOLE_CHARS for c in span)
+        has_holes = "\ufffd" in span or "?" in span
         if has_holes:
-            seen = span.replace("?", "\ufffd")
-            if seen not in {g.replace("?", "\ufffd") for g in _garbles(text, codec)}:
+            if not _garbles_to(text, codec, span.replace("?", "\ufffd")):
                 # Garbling the guess again does not give the span back: some lost byte was
                 # guessed wrong. A short span may then be clean text that decoded by chance;
                 # a long one is garble for sure and the guess is still the best reading.
