@@ -80,6 +80,31 @@ class LineStats:
                     cells[s] = low + 1
         self.documents += 1
 
+    def add_and_count(self, keys: list[bytes]) -> list[int]:
+        """:meth:`add_document` of ``keys``, then :meth:`count` of each, finding each key's
+        cells once.
+
+        >>> stats = LineStats(width=1024, depth=4)
+        >>> stats.add_and_count([line_key("首页"), line_key("关于我们"), line_key("首页")]), stats.add_and_count([])
+        ([1, 1, 1], [])
+        >>> stats.add_and_count([line_key("首页")]), stats.documents
+        ([2], 3)
+        """
+        cells = self._cells
+        slots = {}
+        # The distinct keys in the order add_document takes them: with conservative update
+        # the order decides which of two colliding keys raises a shared cell.
+        for key in set(keys):
+            found = slots[key] = self._slots(key)
+            low = min(cells[s] for s in found)
+            if low >= _MAX:
+                continue
+            for s in found:
+                if cells[s] == low:
+                    cells[s] = low + 1
+        self.documents += 1
+        return [min(cells[s] for s in slots[key]) for key in keys]
+
     def count(self, key: bytes) -> int:
         """Estimated number of documents holding the line (never fewer than the truth)."""
         cells = self._cells

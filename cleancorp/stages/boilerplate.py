@@ -14,10 +14,12 @@ How a line is judged, in the order a reader would:
 
 1. Rules that are safe anywhere (a menu of chrome words, ``版权所有``, an ICP number, a bracketed
    editor line) run on every line; a line with sentence punctuation skips every rule unless it
-   holds one of the data file's ``sentence_keywords`` (one precompiled regex), so body text
-   costs one or two regex scans per line. The verdict on a line that meets the rules depends on
-   the line alone and is remembered for the run (a bounded table): a site's menu, byline and
-   footer lines recur on every page and are judged once.
+   holds one of the data file's ``sentence_keywords`` (one precompiled regex, which looks
+   for each word from its rarest character), so body text costs one or two regex scans per
+   line. A rule's patterns anchored at the line start (``^…``) are tried there only. The
+   verdict on a line that meets the rules depends on the line alone and is remembered for the
+   run (a bounded table): a site's menu, byline and footer lines recur on every page and are
+   judged once.
 2. The page's *body* runs from the first to the last body paragraph (long, with sentence
    punctuation, not removed in step 1). Lines before it (the head) and after it (the tail), and
    the first and last ``edge_lines`` lines, meet the risky rules as well: a bare date, a short
@@ -43,12 +45,16 @@ import bisect
 import os
 import re
 import tomllib
+try:  # the regex parser of the standard library (3.11+); without it no pattern is split
+    from re import _constants as re_constants, _parser as re_parser
+except ImportError:  # pragma: no cover - a Python whose re module is laid out otherwise
+    re_constants = re_parser = None
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from ..document import Document
+from ..document import Document, RemovedLine
 from ..linestats import LineStats, line_key
 from ..registry import Stage, register
 
@@ -79,6 +85,14 @@ class Rule:
     min_items: int = 4
     max_item_len: int = 8
     min_vocab: int = 2
+    # ``pattern`` in two parts that find the same lines: the patterns that can only match at
+    # the start of a line, tried there alone (``match``), and the others (``search``).
+    at_start: re.Pattern[str] | None = None
+    anywhere: re.Pattern[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.at_start is None and self.anywhere is None:
+            self.anywhere = self.pattern
 
 
 @dataclass
@@ -93,6 +107,19 @@ class RuleSet:
     body_min_len: int = 30
     sentence_keywords: tuple[str, ...] = ()
     stats: dict[str, int] = field(default_factory=dict)
+    # ``headings`` in two parts, as ``Rule.at_start`` and ``Rule.anywhere``.
+    heading_at_start: re.Pattern[str] | None = None
+    heading_anywhere: re.Pattern[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.heading_at_start is None and self.heading_anywhere is None:
+            self.heading_anywhere = self.headings
+
+    def is_heading(self, line: str) -> bool:
+        """The stripped ``line`` is a structural heading (``headings`` finds it)."""
+        return (self.heading_at_start is not None and self.heading_at_start.match(line) is not None) or (
+            self.heading_anywhere is not None and self.heading_anywhere.search(line) is not None
+        )
 
 
 class RulesError(ValueError):
@@ -106,6 +133,52 @@ def _compile(patterns: list[str], where: str) -> re.Pattern[str] | None:
         return re.compile("|".join(f"(?:{p})" for p in patterns))
     except re.error as exc:
         raise RulesError(f"{where}: bad pattern: {exc}") from None
+
+
+# A group reference numbers groups across the joined patterns: such patterns stay joined.
+_GROUP_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
+
+
+def _at_line_start(pattern: str) -> bool:
+    """True when ``pattern`` can only match at the start of the text (it begins with ``^``
+    or ``\\A`` outside any group and alternation), so that ``match`` finds what ``search``
+    finds.
+
+    >>> [_at_line_start(p) for p in ["^(首页|主页)>", "^a|b", "(^a)", "版权所有"]]
+    [True, False, False, False]
+    """
+    if re_parser is None:
+        return False  # unsplit patterns find the same lines, only slower
+    try:
+        parsed = list(re_parser.parse(pattern))
+    except (re.error, RecursionError):
+        return False
+    return bool(parsed) and parsed[0][0] is re_constants.AT and parsed[0][1] in (
+        re_constants.AT_BEGINNING,
+        re_constants.AT_BEGINNING_STRING,
+    )
+
+
+def split_patterns(patterns: list[str], joined: re.Pattern[str] | None) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """``joined`` (the alternation of ``patterns``) as two regexes that find the same lines:
+    the patterns anchored at the line start, to ``match`` (one attempt, where a search
+    tries every position of the line), and the rest, to ``search``.
+
+    >>> start, anywhere = split_patterns(["^来源[:：]", "^编辑[:：]", "版权所有"], None)
+    >>> bool(start.match("来源：新华社")), start.match("转自来源：新华社"), anywhere.pattern
+    (True, None, '(?:版权所有)')
+    """
+    if any(_GROUP_REFERENCE.search(p) for p in patterns):
+        return None, joined
+    first = [p for p in patterns if _at_line_start(p)]
+    rest = [p for p in patterns if not _at_line_start(p)]
+    try:
+        return (
+            re.compile("|".join(f"(?:{p})" for p in first)) if first else None,
+            re.compile("|".join(f"(?:{p})" for p in rest)) if rest else None,
+        )
+    except re.error:
+        return None, joined
 
 
 def load_rules(path: str | None = None) -> RuleSet:
@@ -137,11 +210,16 @@ def load_rules(path: str | None = None) -> RuleSet:
             zone = entry.get("zone", "any")
             if zone not in ("any", "edge"):
                 raise RulesError(f"{where}: rule {entry.get('name')!r} has unknown zone {zone!r}")
+            patterns = [str(p) for p in entry.get("patterns", [])]
+            joined = _compile(patterns, f"{where}, rule {entry['name']}")
+            at_start, anywhere = split_patterns(patterns, joined) if joined is not None else (None, None)
             rules.append(
                 Rule(
                     name=str(entry["name"]),
                     kind=kind,
-                    pattern=_compile(list(entry.get("patterns", [])), f"{where}, rule {entry['name']}"),
+                    pattern=joined,
+                    at_start=at_start,
+                    anywhere=anywhere,
                     max_len=int(entry.get("max_len", 200)),
                     zone=zone,
                     meta=bool(entry.get("meta", False)),
@@ -152,10 +230,15 @@ def load_rules(path: str | None = None) -> RuleSet:
             )
         meta = {k: _compile([v], f"{where}, meta {k}") for k, v in data.get("meta", {}).items()}
         stats = {k: int(v) for k, v in data.get("line_stats", {}).items()}
+        heading_patterns = [str(p) for p in data.get("headings", {}).get("patterns", [])]
+        headings = _compile(heading_patterns, f"{where}, headings")
+        heading_at_start, heading_anywhere = split_patterns(heading_patterns, headings) if headings else (None, None)
         return RuleSet(
             rules=rules,
             vocab=frozenset(data.get("vocab", {}).get("chrome", [])),
-            headings=_compile(list(data.get("headings", {}).get("patterns", [])), f"{where}, headings"),
+            headings=headings,
+            heading_at_start=heading_at_start,
+            heading_anywhere=heading_anywhere,
             meta_fields={k: v for k, v in meta.items() if v is not None},
             edge_lines=int(data.get("edge_lines", 3)),
             body_min_len=int(data.get("body_min_len", 30)),
@@ -243,7 +326,9 @@ def first_rule(rules: list[Rule], line: str, in_edge: bool, heading: bool, vocab
         if n > rule.max_len or (rule.zone == "edge" and not in_edge):
             continue
         if rule.kind == "regex":
-            if rule.pattern is not None and rule.pattern.search(line):
+            if (rule.at_start is not None and rule.at_start.match(line)) or (
+                rule.anywhere is not None and rule.anywhere.search(line)
+            ):
                 return rule
         elif heading:
             continue
@@ -254,6 +339,61 @@ def first_rule(rules: list[Rule], line: str, in_edge: bool, heading: bool, vocab
             if is_chrome_words(line, vocab, in_edge):
                 return rule
     return None
+
+
+@lru_cache(maxsize=1)
+def _char_counts() -> dict[str, int]:
+    """How often each character occurs in clean Chinese text (``data/hanzi_freq.tsv``)."""
+    counts = {}
+    text = resources.files("cleancorp.data").joinpath("hanzi_freq.tsv").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        char, _, count = line.partition("\t")
+        if len(char) == 1 and count.isdigit():
+            counts[char] = int(count)
+    return counts
+
+
+def keyword_regex(words: tuple[str, ...] | list[str]) -> re.Pattern[str] | None:
+    """A regex that finds a line holding any of ``words`` (None for no words): the lines
+    ``"|".join(map(re.escape, words))`` finds, for less work.
+
+    A search stops at every character that starts an alternative and tries the alternatives
+    there; with keywords such as 不代表本 or 发布时间 that is at every 不 and 发 of a body
+    sentence. So each word is looked for from its rarest character (by the frequency table):
+    the characters before it are checked looking back, those after it read on. 不代表本 is
+    found at 代, if 不 precedes it and 表本 follows; a word occurs in a line exactly when this
+    matches there.
+
+    >>> rx = keyword_regex(["不代表本", "来源", "©"])
+    >>> [bool(rx.search(s)) for s in ["本文不代表本站观点。", "来源：新华社", "代表本人", "© 2024"]]
+    [True, True, False, True]
+    """
+    words = sorted(set(words), key=len, reverse=True)
+    if not words:
+        return None
+    if not all(words):  # an empty word is in every line: nothing to anchor it at
+        return re.compile("|".join(map(re.escape, words)))
+    counts = _char_counts()
+    common = max(counts.values(), default=0) + 1
+
+    def weight(ch: str) -> int:
+        # Characters the table lacks are rare (letters, ©, ①), but not ASCII punctuation and
+        # spaces, which clean text has plenty of.
+        if ch in counts:
+            return counts[ch]
+        return common if (ch.isascii() and not ch.isalnum()) or ch.isspace() else 0
+
+    by_char: dict[str, list[str]] = {}
+    for word in words:
+        at = min(range(len(word)), key=lambda i: (weight(word[i]), i))
+        before = f"(?<={re.escape(word[:at + 1])})" if at else ""
+        by_char.setdefault(word[at], []).append(before + re.escape(word[at + 1:]))
+    alternatives = []
+    for char, rests in by_char.items():
+        # A word that is this character alone is found by the character alone.
+        tail = "" if not all(rests) else f"(?:{'|'.join(rests)})"
+        alternatives.append(re.escape(char) + tail)
+    return re.compile("|".join(alternatives))
 
 
 @register
@@ -282,8 +422,7 @@ class Boilerplate(Stage):
         self._memo_edge: dict[str, Rule | None] = {}
         self._memo_meta: dict[str, list[tuple[str, str]]] = {}
         # Lines with sentence punctuation meet the rules only when they hold one of these words.
-        words = sorted(rs.sentence_keywords, key=len, reverse=True)
-        self.keywords = re.compile("|".join(map(re.escape, words))) if words else None
+        self.keywords = keyword_regex(rs.sentence_keywords)
         self.sentence_max = max((r.max_len for r in rs.rules if r.kind == "regex"), default=0)
         self.stats_min_docs = rs.stats.get("min_docs", 0) if line_stats_min_docs < 0 else line_stats_min_docs
         self.stats_max_len = rs.stats.get("max_len", 40)
@@ -311,7 +450,7 @@ class Boilerplate(Stage):
         known = memo.get(line, _UNSEEN)
         if known is _UNSEEN:
             rs = self.ruleset
-            heading = rs.headings is not None and rs.headings.search(line) is not None
+            heading = rs.is_heading(line)
             known = first_rule(self.edge_rules if in_edge else self.any_rules, line, in_edge, heading, rs.vocab)
             if len(line) <= _MEMO_MAX_LEN:
                 if len(memo) >= _MEMO_LINES:
@@ -340,52 +479,80 @@ class Boilerplate(Stage):
         """Steps 1 to 3 of :meth:`classify` (everything but the corpus statistics): the
         verdict per line, the stripped lines, and the head and tail lines the statistics look
         at (None for a page without a nonblank line, which the statistics do not count)."""
-        stripped = [ln.strip() for ln in lines]
+        stripped = list(map(str.strip, lines))
         verdict: list[tuple[str, dict[str, Any]] | None] = [None] * len(lines)
         nonblank = [i for i, s in enumerate(stripped) if s]
         if not nonblank:
             return verdict, stripped, None
         # 1. rules that are safe anywhere. A long sentence that would be chrome at the edge
         #    (a licence paragraph) is not taken as the start or end of the body.
-        rs = self.ruleset
         pending: dict[int, Rule | None] = {}  # edge rule of a line, None if it has none
         later: list[int] = []  # short lines whose edge rules are tried only when needed
+        special: list[int] = []  # every nonblank line but the sentences no rule can match
         has_punct = _SENTENCE_PUNCT.search
-        keywords = self.keywords
-        sentence_max, body_min_len = self.sentence_max, rs.body_min_len
-        plain: set[int] = set()  # sentences no rule can match
-        body_lines = []
+        keyword = self.keywords.search if self.keywords is not None else None
+        sentence_max, body_min_len = self.sentence_max, self.ruleset.body_min_len
+        first = self._first
+        head_body = tail_body = None
         # Most lines are body sentences and cost only the two scans of this loop.
         for i in nonblank:
             s = stripped[i]
-            sentence = has_punct(s) is not None
-            if sentence and (len(s) > sentence_max or keywords is None or keywords.search(s) is None):
-                # A sentence without any word a chrome line with punctuation has: body text.
-                if len(s) >= body_min_len:
-                    body_lines.append(i)
-                plain.add(i)
-                continue
-            rule = self._first(s, False)
-            if rule is not None:
-                verdict[i] = (rule.name, {})
-            elif sentence and len(s) >= body_min_len:
-                pending[i] = self._first(s, True)
-                if pending[i] is None:
-                    body_lines.append(i)
+            if has_punct(s) is not None:
+                if len(s) > sentence_max or keyword is None or keyword(s) is None:
+                    # A sentence without any word a chrome line with punctuation has: body text.
+                    if len(s) >= body_min_len:
+                        if head_body is None:
+                            head_body = i
+                        tail_body = i
+                    continue
+                special.append(i)
+                rule = first(s, False)
+                if rule is not None:
+                    verdict[i] = (rule.name, {})
+                elif len(s) >= body_min_len:
+                    pending[i] = rule = first(s, True)
+                    if rule is None:
+                        if head_body is None:
+                            head_body = i
+                        tail_body = i
+                else:
+                    later.append(i)
             else:
-                later.append(i)
+                special.append(i)
+                rule = first(s, False)
+                if rule is not None:
+                    verdict[i] = (rule.name, {})
+                else:
+                    later.append(i)
+        return self._layout(stripped, nonblank, verdict, special, pending, later, head_body, tail_body)
+
+    def _layout(
+        self,
+        stripped: list[str],
+        nonblank: list[int],
+        verdict: list,
+        special: list[int],
+        pending: dict[int, Rule | None],
+        later: list[int],
+        head_body: int | None,
+        tail_body: int | None,
+    ) -> tuple[list, list[str], list[int]]:
+        """Steps 2 and 3, after step 1 judged the ``special`` lines (every nonblank line but
+        the sentences no rule can match, in page order): ``pending`` holds the edge rule of
+        the long sentences it kept (None: none), ``later`` the short lines it kept, and the
+        body runs from line ``head_body`` to ``tail_body`` (None: no body)."""
         # 2. the head and tail meet every rule
+        rs = self.ruleset
         edge = rs.edge_lines
-        head_end = body_lines[0] if body_lines else len(lines)
-        tail_start = body_lines[-1] if body_lines else -1
+        head_end = head_body if head_body is not None else len(stripped)
+        tail_start = tail_body if tail_body is not None else -1
         if edge > 0:
             head_end = max(head_end, nonblank[min(edge, len(nonblank)) - 1] + 1)
             tail_start = min(tail_start, nonblank[max(0, len(nonblank) - edge)] - 1)
-        edge_idx = [
-            i for i in nonblank if (i < head_end or i > tail_start) and verdict[i] is None and i not in plain
-        ]
+        edge_idx = [i for i in special if (i < head_end or i > tail_start) and verdict[i] is None]
+        first = self._first
         for i in edge_idx:
-            rule = pending.pop(i) if i in pending else self._first(stripped[i], True)
+            rule = pending.pop(i) if i in pending else first(stripped[i], True)
             if rule is not None:
                 verdict[i] = (rule.name, {})
         # ... and so does a line next to removed chrome: a block of chrome inside the page
@@ -393,23 +560,27 @@ class Boilerplate(Stage):
         edge_set = set(edge_idx)
         waiting = {i for i in later if i not in edge_set}
         waiting.update(i for i, r in pending.items() if r is not None)
-        changed = bool(waiting)
-        # Positions of the waiting lines, in page order: the passes below visit only these.
-        waiting_pos = [pos for pos, i in enumerate(nonblank) if i in waiting] if waiting else []
-        while changed:
-            changed = False
-            for pos in waiting_pos:
-                i = nonblank[pos]
-                if i not in waiting:
-                    continue
-                before = nonblank[pos - 1] if pos else None
-                after = nonblank[pos + 1] if pos + 1 < len(nonblank) else None
-                if (before is not None and verdict[before]) or (after is not None and verdict[after]):
-                    waiting.discard(i)
-                    rule = pending.get(i) or self._first(stripped[i], True)
-                    if rule is not None:
-                        verdict[i] = (rule.name, {})
-                        changed = True
+        if waiting:
+            # Positions of the waiting lines among the nonblank ones, in page order: the passes
+            # below visit only these.
+            if len(nonblank) == len(stripped):
+                waiting_pos = sorted(waiting)
+            else:
+                waiting_pos = sorted(bisect.bisect_left(nonblank, i) for i in waiting)
+            last = len(nonblank) - 1
+            changed = True
+            while changed:
+                changed = False
+                for pos in waiting_pos:
+                    i = nonblank[pos]
+                    if i not in waiting:
+                        continue
+                    if (pos and verdict[nonblank[pos - 1]]) or (pos < last and verdict[nonblank[pos + 1]]):
+                        waiting.discard(i)
+                        rule = pending.get(i) or first(stripped[i], True)
+                        if rule is not None:
+                            verdict[i] = (rule.name, {})
+                            changed = True
         # 3. "related articles" blocks in the second half of the page
         if self.related:
             self._related_blocks(stripped, nonblank, verdict, tail_start)
@@ -426,7 +597,9 @@ class Boilerplate(Stage):
             s = stripped[i]
             rule = None
             for r in self.related:
-                if len(s) <= r.max_len and r.pattern.search(s):
+                if len(s) <= r.max_len and (
+                    (r.at_start is not None and r.at_start.match(s)) or (r.anywhere is not None and r.anywhere.search(s))
+                ):
                     rule = r
                     break
             if rule is None:
@@ -452,7 +625,7 @@ class Boilerplate(Stage):
             s = stripped[i]
             if verdict[i] is not None or len(s) > self.stats_max_len or _SENTENCE_PUNCT.search(s):
                 continue
-            if rs.headings is not None and rs.headings.search(s):
+            if rs.is_heading(s):
                 continue
             cands.append((i, line_key(s)))
         return cands
@@ -469,9 +642,9 @@ class Boilerplate(Stage):
         if self._stats is None:
             rs = self.ruleset
             self._stats = LineStats(rs.stats.get("width", 1 << 20), rs.stats.get("depth", 4))
-        if not self.stats_frozen:
-            self._stats.add_document(keys)
-        return [self._stats.count(k) for k in keys]
+        if self.stats_frozen:
+            return [self._stats.count(k) for k in keys]
+        return self._stats.add_and_count(keys)
 
     # -- the stage --------------------------------------------------------------------------
 
@@ -488,17 +661,24 @@ class Boilerplate(Stage):
         """Take the lines with a verdict out of ``doc`` (``text`` split into ``lines``), with
         their rules in the report and their metadata values kept."""
         rec = doc.record(self.name)
+        gone = [i for i, v in enumerate(verdict) if v is not None]
         keep = [line for line, v in zip(lines, verdict) if v is None]
+        # What StageRecord.remove records, for all the page's lines at once: each removed
+        # line (up to the record's bound) and their number.
+        info = rec.info
+        info["lines_removed"] = info.get("lines_removed", 0) + len(gone)
+        removed = rec.removed
+        room = rec.MAX_ITEMS - len(removed)
         meta_rules = self.meta_rules
-        for i, v in enumerate(verdict):
-            if v is None:
-                continue
-            rule, extra = v
+        for i in gone:
+            rule, extra = verdict[i]
             s = lines[i].strip()
-            rec.remove(s, rule, i + 1)
+            if room > 0:
+                removed.append(RemovedLine(s, rule, i + 1))
+                room -= 1
             if "documents" in extra:
                 # The report says how often the run had seen a line the statistic removed.
-                rec.info.setdefault("line_stats_documents", {})[s] = extra["documents"]
+                info.setdefault("line_stats_documents", {})[s] = extra["documents"]
             if rule in meta_rules:
                 self._keep_meta(doc, s)
         doc.text = "\n".join(keep)
