@@ -30,10 +30,12 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import pickle
 import struct
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 
 import numpy as np
 
@@ -121,7 +123,8 @@ def mapped_codes(text: str, codes: np.ndarray | None = None) -> np.ndarray:
     if codes is None:
         codes = code_points(text)
     try:
-        return key_table()[codes]  # IndexError only when a character lies beyond the BMP
+        # (np.take: no converting copy of the indices, unlike table[codes])
+        return np.take(key_table(), codes)  # IndexError only when a character lies beyond the BMP
     except IndexError:
         pass
     small = codes < 0x10000
@@ -144,15 +147,40 @@ def shingle_hashes(key: np.ndarray, n: int = NGRAM) -> np.ndarray:
     size = len(key)
     if size == 0:
         return np.zeros(0, dtype=_U64)
-    if size < n:
-        n = size
-    count = size - n + 1
-    # uint32 code points are widened as they are added (no 64-bit copy of the key)
-    h = np.add(key[:count], _U64(SEED & 0xFFFF_FFFF), dtype=_U64)
-    for j in range(1, n):
+    return _mix(_rolling_hashes(key, min(n, size)))
+
+
+def _rolling_hashes(codes: np.ndarray, n: int) -> np.ndarray:
+    """The unmixed hash of the n-gram starting at each position ``0 .. len(codes) - n``:
+    ``((c[i] + s)·P + c[i+1])·P + … + c[i+n-1]`` modulo 2**64 (``s``: the low half of the seed).
+
+    Computed as ``g[i]·P**(n-2) + g[i+2]·P**(n-4) + …`` over the pairs ``g[i] = c[i]·P + c[i+1]``,
+    the same number (multiplication and addition modulo 2**64 may be regrouped) in fewer passes.
+
+    >>> c = [20013, 22269, 20154, 27665, 20849, 21644]
+    >>> slow = c[0] + (SEED & 0xFFFF_FFFF)
+    >>> for x in c[1:5]: slow = (slow * int(_PRIME) + x) % 2**64
+    >>> fast = _rolling_hashes(np.array(c, np.uint32), 5)
+    >>> int(fast[0]) == slow, len(fast)
+    (True, 2)
+    """
+    count = len(codes) - n + 1
+    wide = codes.astype(_U64)  # once: operations on two uint64 arrays are the fast loops
+    if n == 1:
+        wide += _U64(SEED & 0xFFFF_FFFF)
+        return wide
+    pairs = wide[:-1] * _PRIME
+    pairs += wide[1:]
+    # (c[i] + s)·P = g[i] + s·P: the seed rides on the first pair
+    h = pairs[:count] + _U64((SEED & 0xFFFF_FFFF) * int(_PRIME) % (1 << 64))
+    square = _U64(int(_PRIME) ** 2 % (1 << 64))
+    for j in range(2, n - 1, 2):
+        h *= square
+        h += pairs[j : j + count]
+    if n % 2:
         h *= _PRIME
-        h += key[j : j + count]
-    return _mix(h)
+        h += wide[n - 1 : n - 1 + count]
+    return h
 
 
 @dataclass(frozen=True)
@@ -199,30 +227,91 @@ def sketch(key: np.ndarray, n: int = NGRAM, bins: int = BINS) -> Sketch:
     (dtype('uint16'), (128,), 4)
     """
     hashes = shingle_hashes(key, n)
-    sig = np.full(bins, _EMPTY, dtype=np.uint32)
     if len(hashes) == 0:
         return Sketch(np.zeros(bins, dtype=np.uint16), 0)
+    # (one key: the few calls of this path cost less than the joined one's, see sketch_joined)
+    sig = np.full(bins, _EMPTY, dtype=_U64)
     shift = _U64(64 - (bins.bit_length() - 1))
-    which = (hashes >> shift).astype(np.intp)
-    value = ((hashes >> (shift - _U64(16))) & _MASK16).astype(np.uint32)
-    np.minimum.at(sig, which, value)
+    np.minimum.at(sig, (hashes >> shift).view(np.int64), (hashes >> (shift - _U64(16))) & _MASK16)
     empty = sig == _EMPTY
     if empty.any():
         # An empty bin takes the value of the next filled bin (circularly), shifted by the
         # distance, so two sketches agree there exactly when they agree on the bin borrowed from.
         filled = np.flatnonzero(~empty)
         idx = np.flatnonzero(empty)
-        pos = np.searchsorted(filled, idx) % len(filled)
-        source = filled[pos]
+        source = filled[np.searchsorted(filled, idx) % len(filled)]
         distance = (source - idx) % bins
-        sig[idx] = (sig[source] + distance.astype(np.uint32) * 0x9E37) & 0xFFFF
+        sig[idx] = (sig[source] + distance.astype(_U64) * _U64(0x9E37)) & _MASK16
     return Sketch(sig.astype(np.uint16), len(hashes))
+
+
+def _fold_bins(hashes: np.ndarray, row_base: np.ndarray, rows: int, bins: int, hidden: np.ndarray) -> np.ndarray:
+    """Per row and bin, the smallest value of the mixed shingle ``hashes`` falling there, as a
+    (rows, bins) uint64 array (``_EMPTY`` where none falls): the top bits of a hash choose its
+    bin, the next 16 bits are its value. ``row_base`` is ``row · bins`` of each hash's row;
+    ``hidden`` lists hashes left out (n-grams crossing from one key into the next)."""
+    shift = 64 - (bins.bit_length() - 1)
+    value = hashes >> _U64(shift - 16)  # bin << 16 | value
+    cell = value >> _U64(16)
+    cell += row_base
+    value &= _MASK16
+    if len(hidden):
+        value[hidden] = _EMPTY  # never below what a bin holds
+    sig = np.full(rows * bins, _EMPTY, dtype=_U64)
+    # cell < 2**63: its signed view is the same index, without a converting copy
+    np.minimum.at(sig, cell.view(np.int64), value)
+    return sig.reshape(rows, bins)
+
+
+def _fill_empty_bins(sig: np.ndarray, bins: int) -> np.ndarray:
+    """Each empty bin of each row takes the value of the next filled bin of its row
+    (circularly), shifted by the distance, so two sketches agree there exactly when they agree
+    on the bin borrowed from; as uint16. Every row has a filled bin."""
+    empty = sig == _EMPTY
+    rows = np.flatnonzero(empty.any(axis=1))  # a long key fills every bin: most rows
+    if len(rows):
+        part, empty = sig[rows], empty[rows]
+        # Over the row written twice, the nearest filled position at or after each bin.
+        where = np.where(empty, 2 * bins, np.arange(bins))
+        twice = np.concatenate((where, where + bins), axis=1)
+        nearest = np.minimum.accumulate(twice[:, ::-1], axis=1)[:, ::-1][:, :bins]
+        at, cols = np.nonzero(empty)
+        source = nearest[at, cols]
+        borrowed = part[at, source % bins]
+        part[at, cols] = (borrowed + (source - cols).astype(_U64) * _U64(0x9E37)) & _MASK16
+        sig[rows] = part
+    return sig.astype(np.uint16)
+
+
+def sketch_joined(joined: np.ndarray, sizes: np.ndarray, n: int = NGRAM, bins: int = BINS) -> tuple[np.ndarray, np.ndarray]:
+    """The sketches of keys laid end to end in ``joined`` (``sizes``: their lengths, each at
+    least ``n``): their signatures as rows of a uint16 array, and their shingle counts. The
+    same sketches as :func:`sketch` of each key, in a few NumPy calls for all of them: the
+    joined keys are hashed as one array, and the n-grams crossing from one key into the next
+    are left out of the bins.
+
+    >>> keys = [comparison_key(t) for t in ("甲乙丙丁戊己庚辛", "全会充分肯定一年来全区工作")]
+    >>> sigs, counts = sketch_joined(np.concatenate(keys), np.array([len(k) for k in keys]))
+    >>> counts.tolist(), [bool((row == sketch(k).signature).all()) for row, k in zip(sigs, keys)]
+    ([4, 9], [True, True])
+    """
+    sizes = np.asarray(sizes, dtype=np.intp)
+    rows = len(sizes)
+    if rows == 0:
+        return np.zeros((0, bins), dtype=np.uint16), np.zeros(0, dtype=np.intp)
+    count = len(joined) - n + 1
+    hashes = _mix(_rolling_hashes(joined, n))
+    row_base = np.repeat(np.arange(0, rows * bins, bins, dtype=_U64), sizes)[:count]
+    # the last n - 1 start positions of each key begin n-grams that run into the next key
+    ends = np.cumsum(sizes)
+    hidden = (ends[:-1, None] - np.arange(1, n, dtype=np.intp)).reshape(-1)
+    return _fill_empty_bins(_fold_bins(hashes, row_base, rows, bins, hidden), bins), sizes - (n - 1)
 
 
 def sketch_many(keys: list[np.ndarray], n: int = NGRAM, bins: int = BINS) -> list[Sketch]:
     """:func:`sketch` of each key, the same sketches, in a few NumPy calls for all of them
-    rather than some thirty per key (what a short document's sketch costs): the keys are
-    hashed as one array, shingles that would cross from one key into the next left out.
+    rather than some thirty per key (what a short document's sketch costs): see
+    :func:`sketch_joined`.
 
     >>> keys = [comparison_key(t) for t in ("甲乙丙丁戊己庚辛", "全会充分肯定一年来全区工作", "甲乙", "")]
     >>> [(a.shingles, bool((a.signature == b.signature).all())) for a, b in zip(sketch_many(keys), map(sketch, keys))]
@@ -234,39 +323,8 @@ def sketch_many(keys: list[np.ndarray], n: int = NGRAM, bins: int = BINS) -> lis
         if len(k) < n:
             out[i] = sketch(k, n, bins)  # the whole key is its one shingle (or none)
     if long:
-        sizes = np.array([len(keys[i]) for i in long], dtype=np.intp)
         joined = np.concatenate([keys[i] for i in long])
-        count = len(joined) - n + 1
-        h = np.add(joined[:count], _U64(SEED & 0xFFFF_FFFF), dtype=_U64)
-        for j in range(1, n):
-            h *= _PRIME
-            h += joined[j : j + count]
-        # Start positions of the shingles inside each key: all but its last n - 1 positions.
-        shingles = sizes - (n - 1)
-        ends = np.cumsum(sizes)
-        starts = ends - sizes
-        owner = np.repeat(np.arange(len(long)), shingles)
-        first = np.repeat(starts - np.concatenate(([0], np.cumsum(shingles)[:-1])), shingles)
-        positions = np.arange(len(owner)) + first
-        hashes = _mix(h[positions])
-        shift = _U64(64 - (bins.bit_length() - 1))
-        cell = owner * bins + (hashes >> shift).astype(np.intp)
-        value = ((hashes >> (shift - _U64(16))) & _MASK16).astype(np.uint32)
-        sig = np.full(len(long) * bins, _EMPTY, dtype=np.uint32)
-        np.minimum.at(sig, cell, value)
-        sig = sig.reshape(len(long), bins)
-        empty = sig == _EMPTY
-        if empty.any():
-            # Each empty bin takes the next filled bin of its row, circularly (as in sketch):
-            # over the row written twice, the nearest filled position at or after each bin.
-            where = np.where(empty, 2 * bins, np.arange(bins))
-            twice = np.concatenate((where, where + bins), axis=1)
-            nearest = np.minimum.accumulate(twice[:, ::-1], axis=1)[:, ::-1][:, :bins]
-            rows, cols = np.nonzero(empty)
-            source = nearest[rows, cols]
-            borrowed = sig[rows, source % bins]
-            sig[rows, cols] = (borrowed + (source - cols).astype(np.uint32) * 0x9E37) & 0xFFFF
-        signatures = sig.astype(np.uint16)
+        signatures, shingles = sketch_joined(joined, np.array([len(keys[i]) for i in long]), n, bins)
         for row, i in enumerate(long):
             out[i] = Sketch(signatures[row], int(shingles[row]))
     return out  # type: ignore[return-value]
@@ -316,9 +374,37 @@ def band_keys(signature: np.ndarray, bands: int = BANDS) -> np.ndarray:
 
 
 def exact_key(key: np.ndarray) -> int:
-    """A 64-bit digest of a whole comparison key (exact-duplicate test), never 0."""
-    digest = hashlib.blake2b(key.tobytes(), digest_size=8, person=b"cleancorp").digest()
-    return int.from_bytes(digest, "little") or 1
+    """A 64-bit digest of a whole comparison key (exact-duplicate test), never 0: the first 8
+    bytes of the SHA-256 of its characters as 16-bit units, or, when one of them lies beyond
+    the Basic Multilingual Plane, of a marker byte and 32-bit units (an odd length: never the
+    bytes of a 16-bit key). (Index format 1 took BLAKE2b of the 32-bit units: several times the
+    work of this on a page's key.)
+
+    >>> exact_key(comparison_key("全會強調")) == exact_key(comparison_key("全会强调，")) != exact_key(comparison_key("全会"))
+    True
+    """
+    if len(key) == 0 or key.max() < 0x10000:
+        return _digest(key.astype(np.uint16))
+    return _digest(b"\xff" + key.astype("<u4").tobytes())
+
+
+def _digest(data) -> int:
+    return int.from_bytes(hashlib.sha256(data).digest()[:8], "little") or 1
+
+
+def exact_keys(joined: np.ndarray, sizes: list[int]) -> list[int]:
+    """:func:`exact_key` of each of the keys laid end to end in ``joined`` (``sizes``: their
+    lengths), narrowed to 16 bits in one pass for all of them.
+
+    >>> keys = [comparison_key(t) for t in ("全会强调", "", "𠀀甲")]
+    >>> exact_keys(np.concatenate(keys), [4, 0, 2]) == [exact_key(k) for k in keys]
+    True
+    """
+    bounds = [0, *accumulate(sizes)]
+    if len(joined) and joined.max() >= 0x10000:
+        return [exact_key(joined[a:b]) for a, b in zip(bounds, bounds[1:])]
+    narrow = joined.astype(np.uint16)
+    return [_digest(narrow[a:b]) for a, b in zip(bounds, bounds[1:])]
 
 
 class KeyTable:
@@ -336,6 +422,9 @@ class KeyTable:
     WIDTH = 8
     #: Share of slots in use before the table doubles (a full bucket spills into the next).
     MAX_LOAD = 0.7
+    #: Buckets a key that met a full one looks at in one step (a walk over several full
+    #: buckets, common near MAX_LOAD, then costs one step, not one per bucket).
+    AHEAD = 8
 
     def __init__(self, capacity: int = 1024) -> None:
         buckets = 1 << max(4, (max(capacity, 16) // self.WIDTH - 1).bit_length())
@@ -356,28 +445,69 @@ class KeyTable:
         both questions in one pass (no per-key loop; most keys settle in their first bucket).
         """
         mask = len(self.keys) - 1
-        bucket = ((keys >> _U64(40)) & _U64(mask)).astype(np.intp)
-        rows = self.keys[bucket]
-        match = rows == keys[:, None]
-        stop = match | (rows == 0)
-        column = stop.argmax(axis=1)
-        found = match.any(axis=1)
-        full = ~stop.any(axis=1)  # bucket full without the key: go on in the next ones
-        if full.any():
+        bucket = ((keys >> _U64(40)) & _U64(mask)).view(np.intp)
+        found, column, full = self._probe(keys, bucket)
+        if full.any():  # bucket full without the key: go on in the next ones, AHEAD at a time
             active = np.flatnonzero(full)
             while active.size:
-                bucket[active] = (bucket[active] + 1) & mask
-                rows = self.keys[bucket[active]]
-                match = rows == keys[active, None]
-                stop = match | (rows == 0)
-                found[active] = match.any(axis=1)
-                column[active] = stop.argmax(axis=1)
-                active = active[~stop.any(axis=1)]
+                ahead = (bucket[active, None] + np.arange(1, self.AHEAD + 1)) & mask
+                hit, col, over = self._probe(np.repeat(keys[active], self.AHEAD), ahead.reshape(-1))
+                over = over.reshape(-1, self.AHEAD)
+                settled = ~over.all(axis=1)
+                step = over.argmin(axis=1)  # the first bucket that holds the key or a free slot
+                at = np.arange(len(active)) * self.AHEAD + step
+                # (none of them: on from the last one looked at)
+                bucket[active] = ahead[np.arange(len(active)), np.where(settled, step, self.AHEAD - 1)]
+                found[active] = hit[at] & settled
+                column[active] = col[at]
+                active = active[~settled]
         return bucket, column, found
 
+    def _probe(self, keys: np.ndarray, bucket: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One bucket per key: whether it holds the key, the column of the first slot holding it
+        or free, and whether the bucket is full without it."""
+        rows = np.take(self.keys, bucket, axis=0)  # (cheaper than rows = self.keys[bucket])
+        match = rows == keys[:, None]
+        stop = match | (rows == 0)
+        if self.WIDTH != 8:
+            return match.any(axis=1), stop.argmax(axis=1), ~stop.any(axis=1)
+        # A bucket's eight booleans are the bytes of one 64-bit word (0 or 1 each): the
+        # reductions along a row become a few operations on one word per key.
+        hit = match.view(_U64).reshape(-1)
+        word = stop.view(_U64).reshape(-1)
+        return hit != 0, _first_byte(word), word == 0
+
+    def _used(self, bucket: np.ndarray) -> np.ndarray:
+        """The number of slots in use in each of ``bucket``."""
+        rows = np.take(self.keys, bucket, axis=0)
+        if self.WIDTH != 8:
+            return np.count_nonzero(rows, axis=1)
+        # the eight 0/1 bytes of a word summed into its top byte
+        word = (rows != 0).view(_U64).reshape(-1)
+        return (word * _BYTE_ONES >> _U64(56)).view(np.intp)
+
+    def _room_after(self, bucket: np.ndarray) -> np.ndarray:
+        """For each bucket, the first one after it with a free slot (``AHEAD`` at a time)."""
+        mask = len(self.keys) - 1
+        out = bucket.copy()
+        active = np.arange(len(bucket))
+        while active.size:
+            ahead = (out[active, None] + np.arange(1, self.AHEAD + 1)) & mask
+            room = (self._used(ahead.reshape(-1)) < self.WIDTH).reshape(-1, self.AHEAD)
+            settled = room.any(axis=1)
+            out[active] = ahead[np.arange(len(active)), np.where(settled, room.argmax(axis=1), self.AHEAD - 1)]
+            active = active[~settled]
+        return out
+
+    def values_at(self, bucket: np.ndarray, column: np.ndarray, found: np.ndarray) -> np.ndarray:
+        """The document numbers of the slots :meth:`find` found, -1 for keys not found."""
+        known = np.full(len(found), -1, dtype=np.int32)
+        hit = np.flatnonzero(found)  # most keys of a new document are not in the table
+        known[hit] = np.take(self.values.reshape(-1), bucket[hit] * self.WIDTH + column[hit])
+        return known
+
     def lookup(self, keys: np.ndarray) -> np.ndarray:
-        bucket, column, found = self.find(keys)
-        return np.where(found, self.values[bucket, column], -1)
+        return self.values_at(*self.find(keys))
 
     def store_missing(self, keys: np.ndarray, where: tuple[np.ndarray, np.ndarray, np.ndarray], value: int) -> None:
         """Store ``value`` under the keys a lookup just reported missing (``where`` is what
@@ -407,22 +537,7 @@ class KeyTable:
         keys = np.unique(keys)
         _, _, found = self.find(keys)
         fresh = keys[~found]
-        self._place(fresh, np.full(len(fresh), value, dtype=np.int32))
-
-    def _place(self, keys: np.ndarray, values: np.ndarray) -> None:
-        """Store distinct keys known to be absent (two landing on one slot: the second retries)."""
-        while len(keys):
-            if self.used + len(keys) > self.MAX_LOAD * self.capacity:
-                self._grow()
-            bucket, column, _ = self.find(keys)
-            flat = bucket * self.WIDTH + column
-            uniq, first = np.unique(flat, return_index=True)
-            self.keys.reshape(-1)[uniq] = keys[first]
-            self.values.reshape(-1)[uniq] = values[first]
-            self.used += len(uniq)
-            rest = np.ones(len(keys), dtype=bool)
-            rest[first] = False
-            keys, values = keys[rest], values[rest]
+        self._fill(fresh, np.full(len(fresh), value, dtype=np.int32))
 
     def _grow(self) -> None:
         keys, values = self.keys.reshape(-1), self.values.reshape(-1)
@@ -440,26 +555,63 @@ class KeyTable:
     def _fill(self, keys: np.ndarray, values: np.ndarray) -> None:
         """Store distinct keys known to be absent, in bulk: keys sharing a bucket take its next
         free slots in turn (one sort instead of one :meth:`find` round per collision); those
-        that overflow a bucket go through :meth:`_place`.
+        a full bucket cannot take go on to the next bucket, all of them in the next round (as a
+        lookup walks on over full buckets).
 
         >>> t = KeyTable(); t._fill(np.array([1, 2, 3 << 40], np.uint64), np.array([7, 8, 9], np.int32))
         >>> t.lookup(np.array([2, 3 << 40, 4], np.uint64)).tolist(), t.used
         ([8, 9, -1], 3)
+        >>> same = np.arange(101, 121, dtype=np.uint64)  # twenty keys of one bucket: three buckets
+        >>> t._fill(same, np.arange(20, dtype=np.int32)); t.lookup(same[::-1]).tolist()[:3], t.used
+        ([19, 18, 17], 23)
         """
-        if self.used + len(keys) > self.MAX_LOAD * self.capacity:
-            self._place(keys, values)  # grows first
-            return
-        bucket = ((keys >> _U64(40)) & _U64(len(self.keys) - 1)).astype(np.intp)
-        order = np.argsort(bucket, kind="stable")
-        bucket, keys, values = bucket[order], keys[order], values[order]
-        rank = np.arange(len(bucket)) - np.searchsorted(bucket, bucket)  # earlier keys of its bucket
-        column = np.count_nonzero(self.keys[bucket], axis=1) + rank  # after the slots in use
-        fits = column < self.WIDTH
-        flat = bucket[fits] * self.WIDTH + column[fits]
-        self.keys.reshape(-1)[flat] = keys[fits]
-        self.values.reshape(-1)[flat] = values[fits]
-        self.used += len(flat)
-        self._place(keys[~fits], values[~fits])
+        while self.used + len(keys) > self.MAX_LOAD * self.capacity:
+            self._grow()
+        mask = len(self.keys) - 1
+        bucket = ((keys >> _U64(40)) & _U64(mask)).view(np.intp)
+        while len(keys):
+            # The keys in bucket order, input order within a bucket (a stable sort, as one sort
+            # of bucket and position packed in one integer: far cheaper than a stable argsort)
+            count = len(keys)
+            bits = max(1, (count - 1).bit_length())
+            position = np.arange(count)
+            packed = np.sort((bucket << bits) | position)
+            order = packed & ((1 << bits) - 1)
+            bucket, keys, values = packed >> bits, keys[order], values[order]
+            # the earlier keys of its bucket: its position less that of its bucket's first key
+            first = np.empty(count, dtype=bool)
+            first[0] = True
+            np.not_equal(bucket[1:], bucket[:-1], out=first[1:])
+            column = self._used(bucket) + position
+            column -= np.maximum.accumulate(np.where(first, position, 0))  # after the slots in use
+            fits = column < self.WIDTH
+            if fits.all():  # (the common case: no masks to apply)
+                flat = bucket * self.WIDTH + column
+                self.keys.reshape(-1)[flat] = keys
+                self.values.reshape(-1)[flat] = values
+                self.used += count
+                break
+            flat = bucket[fits] * self.WIDTH + column[fits]
+            self.keys.reshape(-1)[flat] = keys[fits]
+            self.values.reshape(-1)[flat] = values[fits]
+            self.used += len(flat)
+            rest = ~fits  # their bucket is full now: on to the first one after it with room
+            keys, values, bucket = keys[rest], values[rest], self._room_after(bucket[rest])
+
+
+_BYTE_ONES = _U64(0x0101_0101_0101_0101)
+
+
+def _first_byte(word: np.ndarray) -> np.ndarray:
+    """Index of the lowest nonzero byte of each 64-bit word whose bytes are 0 or 1 (7 for 0).
+
+    >>> _first_byte(np.array([1, 1 << 8, (1 << 56) | (1 << 16), 0], np.uint64)).tolist()
+    [0, 1, 2, 7]
+    """
+    # word ^ (word - 1) sets every bit up to the lowest set one; one 1 kept per byte below
+    # and at it, summed into the top byte by the multiplication
+    below = (word ^ (word - _U64(1))) & _BYTE_ONES
+    return (below * _BYTE_ONES >> _U64(56)).view(np.intp) - 1
 
 
 @dataclass
@@ -492,7 +644,8 @@ class Index:
     ('a', 'containment', 1)
     """
 
-    VERSION = 1
+    #: 2: exact digests by SHA-256 of 16-bit units (:func:`exact_key`); 1: by BLAKE2b.
+    VERSION = 2
     MAGIC = b"cleancorp-dedup-index"
 
     def __init__(self, threshold: float = 0.8, containment_threshold: float = 0.8, min_shingles: int = 8) -> None:
@@ -506,6 +659,16 @@ class Index:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "format": self.VERSION}
+
+    def __setstate__(self, state: dict) -> None:
+        # An index pickled by an earlier version (a corpus checkpoint) holds exact digests
+        # of another kind: its exact copies would go unseen.
+        if state.pop("format", 1) != self.VERSION:
+            raise pickle.UnpicklingError("dedup index of an earlier cleancorp (other exact digests)")
+        self.__dict__.update(state)
 
     def keys_of(self, key: np.ndarray, sk: Sketch) -> np.ndarray:
         """The table keys a document is looked up and stored under: its exact digest first,
@@ -526,26 +689,46 @@ class Index:
 
     def fingerprints(self, keys: list[np.ndarray]) -> list["Fingerprint"]:
         """:meth:`fingerprint` of each key, the same fingerprints, computed together
-        (:func:`sketch_many`, the band keys of all sketches in one pass).
+        (:meth:`fingerprints_joined`).
 
         >>> ix = Index(); keys = [comparison_key(t * 3) for t in ("全会充分肯定", "要坚持", "甲")]
         >>> [bool((a.keys == b.keys).all()) for a, b in zip(ix.fingerprints(keys), map(ix.fingerprint, keys))]
         [True, True, True]
         """
-        sketches = sketch_many(keys)
+        sizes = [len(k) for k in keys]
+        return self.fingerprints_joined(np.concatenate(keys) if keys else np.zeros(0, np.uint32), sizes)
+
+    def fingerprints_joined(self, joined: np.ndarray, sizes: list[int]) -> list["Fingerprint"]:
+        """:meth:`fingerprint` of each of the keys laid end to end in ``joined`` (``sizes``:
+        their lengths), the sketches of all computed at once (:func:`sketch_joined`), the band
+        keys of all in one pass."""
+        bounds = [0, *accumulate(sizes)]
+        sketches: list[Sketch | None] = [None] * len(sizes)
+        long = [i for i, size in enumerate(sizes) if size >= NGRAM]
+        if len(long) == len(sizes):
+            signatures, shingles = sketch_joined(joined, sizes)
+        elif long:
+            part = np.concatenate([joined[bounds[i] : bounds[i + 1]] for i in long])
+            signatures, shingles = sketch_joined(part, [sizes[i] for i in long])
+        for row, i in enumerate(long):
+            sketches[i] = Sketch(signatures[row], int(shingles[row]))
+        for i, size in enumerate(sizes):
+            if size < NGRAM:  # the whole key is its one shingle (or none)
+                sketches[i] = sketch(joined[bounds[i] : bounds[i + 1]])
         banded = [i for i, sk in enumerate(sketches) if sk.shingles >= self.min_shingles]
         table = np.empty((len(banded), 1 + BANDS), dtype=_U64)
         if banded:
-            table[:, 1:] = band_keys(np.stack([sketches[i].signature for i in banded]))
-        row_of = {i: row for row, i in enumerate(banded)}
+            stack = signatures if len(banded) == len(sizes) == len(long) else np.stack([sketches[i].signature for i in banded])
+            table[:, 1:] = band_keys(stack)
         out = []
-        for i, (key, sk) in enumerate(zip(keys, sketches)):
-            row = row_of.get(i)
-            if row is None:
-                out.append(Fingerprint(np.array([exact_key(key)], dtype=_U64), sk))  # exact copies only
-            else:
-                table[row, 0] = exact_key(key)
+        row = 0
+        for i, (sk, exact) in enumerate(zip(sketches, exact_keys(joined, sizes))):
+            if row < len(banded) and banded[row] == i:
+                table[row, 0] = exact
                 out.append(Fingerprint(table[row], sk))
+                row += 1
+            else:
+                out.append(Fingerprint(np.array([exact], dtype=_U64), sk))  # exact copies only
         return out
 
     def offer(self, doc_id: str, key: np.ndarray, sk: Sketch) -> Match | None:
@@ -559,7 +742,7 @@ class Index:
         bucket, column, found = where
         match = None
         if found.any():  # most documents share no key with a kept one: nothing to verify
-            match = self._verify(sk, np.where(found, self.table.values[bucket, column], -1).tolist())
+            match = self._verify(sk, self.table.values_at(bucket, column, found).tolist())
         if match is None:
             n = self._append(doc_id, sk)
             self.table.store_missing(keys, where, n)
@@ -593,13 +776,15 @@ class Index:
         keys = np.concatenate([fp.keys for _, fp in items])
         owner = np.repeat(np.arange(count), lengths)
         bucket, column, found = table.find(keys)
-        known = np.where(found, table.values[bucket, column], -1)
+        known = table.values_at(bucket, column, found)
         # Keys missing from the table that two of the items hold: the later one may meet the
         # earlier one through them.
         missing = np.flatnonzero(~found)
-        _, inverse, counts = np.unique(keys[missing], return_inverse=True, return_counts=True)
         shared = np.zeros(len(keys), dtype=bool)
-        shared[missing] = counts[inverse] > 1
+        lost = np.sort(keys[missing])
+        twice = lost[1:][lost[1:] == lost[:-1]]
+        if len(twice):  # (rare: most batches hold no key twice)
+            shared[missing] = np.isin(keys[missing], twice)
         meets_batch = np.logical_or.reduceat(shared, starts)
         meets_table = np.logical_or.reduceat(found, starts)
         signatures = np.stack([fp.sketch.signature for _, fp in items])
@@ -621,32 +806,45 @@ class Index:
         passing: dict[int, list[tuple[int, float, float]]] = {}
         for i in np.flatnonzero((sims >= self.threshold) | (cont >= self.containment_threshold)).tolist():
             passing.setdefault(int(pair_doc[i]), []).append((int(pair_cand[i]), float(sims[i]), float(cont[i])))
-        all_keys = keys.tolist() if meets_batch.any() else []
-        known_list = known.tolist() if meets_batch.any() else []
+        any_batch = bool(meets_batch.any())
+        all_keys = keys.tolist() if any_batch else []
+        known_list = known.tolist() if any_batch else []
+        shared_list = shared.tolist() if any_batch else []
         fresh: dict[int, int] = {}  # shared key → the first of the items stored under it
         number = np.full(count, -1, dtype=np.int64)  # document number of each item kept
+        kept: list[int] = []  # items kept, in order; their sketches are stored in bulk
+        stored = 0  # how many of them are stored so far
+        first_number = len(self.ids)
         matches: list[Match | None] = []
-        for d, (doc_id, fp) in enumerate(items):
+        for d, (doc_id, fp), batch_d, table_d, exact_d in zip(
+            range(count), items, meets_batch.tolist(), meets_table.tolist(), exact_equal.tolist()
+        ):
             match = None
-            if meets_batch[d]:
+            if batch_d:
                 a, b = starts[d], starts[d] + lengths[d]
                 hits = [v if v >= 0 else fresh.get(k, -1) for k, v in zip(all_keys[a:b], known_list[a:b])]
                 if max(hits) >= 0:
+                    if stored < len(kept):  # a candidate may be an item kept just before
+                        self._append_rows(items, kept[stored:])
+                        stored = len(kept)
                     match = self._verify(fp.sketch, hits)
-            elif meets_table[d]:
-                if exact_equal[d]:
+            elif table_d:
+                if exact_d:
                     n = int(exact[d])
                     match = Match(n, self.ids[n], 1.0, "exact")
                 else:
                     match = self._best(passing.get(d, ()))
             if match is None:
-                n = self._append(doc_id, fp.sketch)
-                number[d] = n
-                if meets_batch[d]:
-                    for k, v in zip(all_keys[a:b], hits):
-                        if v < 0:
+                n = first_number + len(kept)
+                kept.append(d)
+                if batch_d:
+                    for k, v, other in zip(all_keys[a:b], hits, shared_list[a:b]):
+                        if v < 0 and other:  # another item holds it too (the rest: below)
                             fresh.setdefault(k, n)
             matches.append(match)
+        if stored < len(kept):
+            self._append_rows(items, kept[stored:])
+        number[kept] = np.arange(first_number, first_number + len(kept))
         # New keys of the kept items: those only one item holds, then the shared ones.
         alone = ~found & ~shared & (number[owner] >= 0)
         new_keys = np.concatenate([keys[alone], np.fromiter(fresh.keys(), dtype=_U64, count=len(fresh))])
@@ -694,17 +892,32 @@ class Index:
 
     def _append(self, doc_id: str, sk: Sketch) -> int:
         n = len(self.ids)
-        if n == len(self.signatures):
-            grown = max(1024, 2 * n)
-            sigs = np.zeros((grown, BINS), dtype=np.uint16)
-            sigs[:n] = self.signatures[:n]
-            sizes = np.zeros(grown, dtype=np.uint32)
-            sizes[:n] = self.sizes[:n]
-            self.signatures, self.sizes = sigs, sizes
+        self._reserve(n + 1)
         self.signatures[n] = sk.signature
         self.sizes[n] = min(sk.shingles, 0xFFFF_FFFF)
         self.ids.append(doc_id)
         return n
+
+    def _append_rows(self, items: list[tuple[str, "Fingerprint"]], rows: list[int]) -> None:
+        """:meth:`_append` of each of ``items[rows]``, in order, the sketches in one go."""
+        n = len(self.ids)
+        self._reserve(n + len(rows))
+        chosen = [items[r][1].sketch for r in rows]
+        self.signatures[n : n + len(rows)] = np.stack([sk.signature for sk in chosen])
+        self.sizes[n : n + len(rows)] = [min(sk.shingles, 0xFFFF_FFFF) for sk in chosen]
+        self.ids.extend(items[r][0] for r in rows)
+
+    def _reserve(self, total: int) -> None:
+        """Room for ``total`` documents in the sketch arrays (doubling)."""
+        if total <= len(self.signatures):
+            return
+        n = len(self.ids)
+        grown = max(1024, 2 * len(self.signatures), total)
+        sigs = np.zeros((grown, BINS), dtype=np.uint16)
+        sigs[:n] = self.signatures[:n]
+        sizes = np.zeros(grown, dtype=np.uint32)
+        sizes[:n] = self.sizes[:n]
+        self.signatures, self.sizes = sigs, sizes
 
     # -- persistence -----------------------------------------------------------------------
 
@@ -738,6 +951,11 @@ class Index:
                 if bytes(data["magic"]) != self.MAGIC:
                     raise ValueError("not a cleancorp dedup index")
                 params = data["params"]
+                if params.tolist()[1:] == self._params().tolist()[1:] and params[0] < self.VERSION:
+                    raise ValueError(
+                        f"index format {params[0]} was written by an earlier cleancorp; this one "
+                        f"reads format {self.VERSION} (other exact digests): build the index again"
+                    )
                 if params.tolist() != self._params().tolist():
                     raise ValueError(
                         f"index format/parameters {params.tolist()[:4]} differ from this version's "

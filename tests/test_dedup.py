@@ -14,6 +14,7 @@ import pytest
 from cleancorp import Pipeline, minhash
 from cleancorp.document import Document
 from cleancorp.registry import OptionError, create_stage
+from cleancorp.stages import dedup as dedup_module
 from cleancorp.stages.dedup import Dedup, paragraph_keys
 from conftest import FIXTURES, ROOT
 
@@ -513,3 +514,194 @@ def test_paragraph_repeated_after_a_dateline_prefix_is_a_repeat():
     doc = Document("prefix", text=text)
     Dedup(min_chars=20).apply(doc)
     assert doc.text == "\n".join([para, other, "菜单"])
+
+
+# -- the batched per-document half: lines of all pages at once, a cheap test before the exact one --
+
+def _page_soup(seed: int, count: int) -> list[str]:
+    """Pages of every shape the in-page comparison meets: clean ones, their title coming back,
+    a second copy in other punctuation, width, white space or script, prefixed copies, lines
+    with the same characters in another order (the same per-line sum), short repeated lines."""
+    rng = random.Random(seed)
+    paras = BODY + [ARTICLE[i : i + rng.randint(25, 90)] for i in range(0, len(ARTICLE) - 30, 37)] + [OTHER]
+    full_width = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in "0123456789abcdefghijklmnopqrstuvwxyz"})
+
+    def variant(p: str) -> str:
+        return rng.choice([
+            lambda: p.replace("，", ",").replace("。", "."),
+            lambda: p.translate(full_width),
+            lambda: "　" + p.replace("，", "， "),
+            lambda: to_traditional(p),
+            lambda: p + "!!",
+            lambda: rng.choice(["本报讯(记者 某某)", "新华社北京电 ", "据报道，"]) + p,
+            lambda: p,
+        ])()
+
+    pages = []
+    for n in range(count):
+        body = rng.sample(paras, rng.randint(1, 6))
+        title = rng.choice(paras)[: rng.randint(4, 18)].rstrip("。，")
+        kind = n % 8
+        if kind == 0:
+            lines = [title, *body]
+        elif kind == 1:  # the title again at the foot: the cheap test says "maybe"
+            lines = [title, *body, "分享到", title]
+        elif kind == 2:
+            lines = [title, *body, "相关新闻", "", variant(title), *map(variant, body)]
+        elif kind == 3:  # the same characters in another order: same length and sum
+            p = body[0]
+            lines = [title, p, *body[1:], "".join(rng.sample(p, len(p)))]
+        elif kind == 4:
+            lines = [x for p in body for x in (rng.choice(["全会强调，", "他说：", "一是"]), p)]
+        elif kind == 5:  # title and lead again, then the body
+            lines = [title, body[0], "首页 | 新闻", variant(title), variant(body[0]), *body[1:]]
+        elif kind == 6:
+            lines = [title, *body, "菜单", *[rng.choice(["本报讯(记者 某某)", "据报道，"]) + p for p in body]]
+        else:  # a repeat one character off: no exact or prefixed repeat
+            lines = [title, *body, *[p[:-2] + "是" + p[-1:] for p in body]]
+        text = "\n".join(lines) + ("\n" if rng.random() < 0.5 else "")
+        pages.append(text)
+    return pages
+
+
+def to_traditional(text: str) -> str:
+    from cleancorp.evaluation.families import to_traditional as convert
+
+    return convert(text)
+
+
+def test_pages_the_cheap_test_lets_through_have_nothing_the_exact_one_would_drop():
+    # Every page the per-line sums flag but the run bound skips: the line-by-line comparison,
+    # run on it anyway, drops nothing. (And the bound does skip many flagged pages.)
+    stage = Dedup()
+    pages = _page_soup(3, 400)
+    joined = "".join(pages)
+    codes = minhash.code_points(joined)
+    mapped = minhash.mapped_codes(joined, codes)
+    where = np.flatnonzero(mapped)
+    bounds = np.cumsum([0] + [len(p) for p in pages])
+    lines = dedup_module._Lines(codes, where, mapped[where], bounds)
+    flagged = np.flatnonzero(stage._might_repeat_many(lines)).tolist()
+    checked = stage._pages_to_check(lines, mapped[where])
+    skipped = sorted(set(flagged) - set(checked))
+    assert set(checked) <= set(flagged) and len(skipped) >= 50 and len(checked) >= 50
+    for j in skipped:
+        doc = Document(f"p{j}", text=pages[j])
+        assert not stage._drop_repeats(doc, pages[j], mapped[bounds[j] : bounds[j + 1]]), j
+        assert doc.text == pages[j] and "dedup" not in doc.log
+    # the per-page test agrees with the batched one
+    for j, page in enumerate(pages[:80]):
+        c = minhash.code_points(page)
+        m = minhash.mapped_codes(page, c)
+        assert stage._might_repeat(c, m, m != 0) is (j in flagged), j
+
+
+def test_batched_pages_give_the_results_of_one_page_at_a_time():
+    pages = _page_soup(4, 240)
+    for opts in ({}, {"min_chars": 20}, {"min_chars": 1}, {"across": False}):
+        one, many = Dedup(**opts), Dedup(**opts)
+        expected = [Document(f"d{n}", text=t) for n, t in enumerate(pages)]
+        for doc in expected:  # one at a time, the exact comparison wherever the sums allow a repeat
+            codes = minhash.code_points(doc.text)
+            mapped = minhash.mapped_codes(doc.text, codes)
+            if one.within and one._might_repeat(codes, mapped, mapped != 0):
+                one._drop_repeats(doc, doc.text, mapped)
+            key = minhash.comparison_key(doc.text)
+            one.decide(doc, one.index.fingerprint(key) if one.across and len(key) else None)
+        got = [Document(f"d{n}", text=t) for n, t in enumerate(pages)]
+        for start in range(0, len(got), 64):
+            many.apply_batch(got[start : start + 64])
+        assert [(d.text, d.dropped, d.report()) for d in got] == [(d.text, d.dropped, d.report()) for d in expected], opts
+        assert sum("repeats_dropped" in d.log["dedup"].info for d in got if "dedup" in d.log) >= 40
+
+
+def test_repeats_in_other_punctuation_width_and_script_are_found_in_a_batch():
+    lead = "2023年全区GDP增长6.5%，全会充分肯定一年来全区贯彻落实市委全会部署取得的成绩，经济社会发展呈现稳中有进的良好态势。"
+    full_width = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ.%"})
+    body = [lead, BODY[0], BODY[2], BODY[4]]  # 200 key characters and more
+    copies = {
+        "punctuation": [p.replace("，", ",").replace("。", ".").replace("、", ",") for p in body],
+        "full-width": [p.translate(full_width).replace("，", "，　") for p in body],
+        "traditional": [to_traditional(p) for p in body],
+        "white space": [" ".join(p[i : i + 7] for i in range(0, len(p), 7)) for p in body],
+    }
+    pages = {name: "\n".join([TITLE, *body, "相关新闻", *copy]) for name, copy in copies.items()}
+    docs = [Document(name, text=text) for name, text in pages.items()]
+    docs.append(Document("clean", text="\n".join([TITLE, *body])))
+    Dedup().apply_batch(docs)
+    for doc in docs[:-1]:
+        assert doc.text == "\n".join([TITLE, *body, "相关新闻"]), doc.id
+        assert doc.log["dedup"].info["repeats_dropped"] == 4
+    assert docs[-1].text == "\n".join([TITLE, *body]) and docs[-1].dropped == "duplicate"
+
+
+def test_rolling_hash_equals_the_character_by_character_one():
+    rng = np.random.default_rng(3)
+    codes = rng.integers(0, 0x10FFFF, 40).astype(np.uint32)
+    prime, seed = int(minhash._PRIME), minhash.SEED & 0xFFFF_FFFF
+    for n in range(1, 9):
+        slow = []
+        for i in range(len(codes) - n + 1):
+            h = int(codes[i]) + seed
+            for c in codes[i + 1 : i + n]:
+                h = (h * prime + int(c)) % 2**64
+            slow.append(h)
+        assert minhash._rolling_hashes(codes, n).tolist() == slow, n
+
+
+def test_joined_sketches_and_digests_equal_one_key_at_a_time():
+    keys = _near_copy_soup(5, 300) + [minhash.comparison_key("𠀀𠀁甲乙丙丁戊己"), minhash.comparison_key(ARTICLE)]
+    keys = [k for k in keys if len(k)]
+    joined, sizes = np.concatenate(keys), [len(k) for k in keys]
+    index = minhash.Index()
+    assert minhash.exact_keys(joined, sizes) == [minhash.exact_key(k) for k in keys]
+    for fp, key in zip(index.fingerprints_joined(joined, sizes), keys):
+        one = index.fingerprint(key)
+        assert fp.keys.tolist() == one.keys.tolist() and fp.sketch.shingles == one.sketch.shingles
+        assert fp.sketch.signature.tobytes() == one.sketch.signature.tobytes()
+
+
+def test_key_table_walks_over_many_full_buckets():
+    # 300 keys of one bucket fill it and the 37 buckets after it; a lookup walks over the full
+    # ones several buckets at a time, and a key of a later bucket lands after them.
+    table = minhash.KeyTable(4096)
+    keys = np.arange(1, 301, dtype=np.uint64)
+    table.add_new(keys, np.arange(300, dtype=np.int32))
+    later = np.array([5 << 40, 41 << 40], dtype=np.uint64)
+    table.add_new(later, np.array([500, 501], dtype=np.int32))
+    assert table.lookup(np.concatenate([keys, later, [7 << 40]]).astype(np.uint64)).tolist() == [*range(300), 500, 501, -1]
+    assert table.used == 302 and int((table.keys != 0).sum()) == 302
+
+
+def test_offered_batches_store_each_key_once():
+    keys = _near_copy_soup(6, 2000)
+    index = minhash.Index()
+    fps = index.fingerprints(keys)
+    for start in range(0, len(fps), 64):
+        index.offer_many([(f"d{n}", fp) for n, fp in enumerate(fps[start : start + 64], start)])
+    stored = index.table.keys[index.table.keys != 0]
+    assert len(np.unique(stored)) == len(stored) == index.table.used
+
+
+def test_index_of_an_earlier_format_is_a_clear_error(tmp_path):
+    import pickle
+
+    path = tmp_path / "ix.npz"
+    stage = Dedup(index=str(path))
+    stage.apply(Document("a", text=ARTICLE))
+    stage.close()
+    with np.load(path) as data:
+        arrays = dict(data)
+    arrays["params"] = arrays["params"].copy()
+    arrays["params"][0] = 1  # the BLAKE2b digests of format 1
+    old = tmp_path / "old.npz"
+    np.savez(old, **arrays)
+    with pytest.raises(OptionError, match="format 1 was written by an earlier cleancorp"):
+        create_stage("dedup", {"index": str(old)})
+    # an index pickled in a checkpoint by an earlier version
+    state = dict(stage.index.__dict__)
+    blob = pickle.dumps(stage.index)
+    assert len(pickle.loads(blob)) == 1
+    stale = minhash.Index.__new__(minhash.Index)
+    with pytest.raises(pickle.UnpicklingError, match="earlier cleancorp"):
+        stale.__setstate__(state)

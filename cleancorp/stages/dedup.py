@@ -139,36 +139,52 @@ class Dedup(Stage):
         >>> stage.prepare(Document("b", text="。，\\n")) is None
         True
         """
-        key = self._key_after_repeats(doc)
-        return None if key is None else self.index.fingerprint(key)
+        text = doc.text
+        if text and "\n" not in text:  # one line: no repeat inside, the key as it is
+            if not self.across:
+                return None
+            key = minhash.comparison_key(text)
+            return self.index.fingerprint(key) if len(key) else None
+        return self.prepare_many([doc])[0]
 
     def prepare_many(self, docs: list[Document]) -> list[minhash.Fingerprint | None]:
-        """:meth:`prepare` of each document, the same results, the sketches computed together
-        (about a fifth of the cost on short documents, where NumPy's per-call overhead is most
-        of a sketch's price)."""
-        keys = [self._key_after_repeats(doc) for doc in docs]
-        found = [k for k in keys if k is not None]
-        fps = iter(self.index.fingerprints(found) if found else ())
-        return [None if k is None else next(fps) for k in keys]
-
-    def _key_after_repeats(self, doc: Document) -> np.ndarray | None:
-        """Drop the repeats inside ``doc``; the comparison key of what is left, or None when
-        there is nothing to compare across documents."""
-        text = doc.text or ""
-        if not text:
-            return None
-        codes = minhash.code_points(text)
-        mapped = minhash.mapped_codes(text, codes)
-        kept = mapped != 0
-        if self.within and "\n" in text:
-            if self._dedup_paragraphs(doc, text, codes, mapped, kept):
-                text = doc.text or ""
-                mapped = minhash.mapped_codes(text)  # the text changed
-                kept = mapped != 0
+        """:meth:`prepare` of each document, the same results, computed together: the texts
+        are mapped to their comparison keys as one array, the pages that may hold a repeat
+        are found by a few NumPy calls over all of their lines (:meth:`_pages_to_check`; only
+        those go through the line-by-line comparison), and the sketches of all keys are
+        computed at once (:meth:`cleancorp.minhash.Index.fingerprints_joined`)."""
+        out: list[minhash.Fingerprint | None] = [None] * len(docs)
+        live = [i for i, doc in enumerate(docs) if doc.text]
+        if not live:
+            return out
+        texts = [docs[i].text for i in live]
+        joined = texts[0] if len(texts) == 1 else "".join(texts)
+        codes = minhash.code_points(joined)
+        mapped = minhash.mapped_codes(joined, codes)
+        where = np.flatnonzero(mapped != 0)  # positions of the key characters (of a bool array: far faster)
+        key = np.take(mapped, where)  # (far cheaper than mapped[mapped != 0])
+        bounds = np.fromiter(accumulate(map(len, texts), initial=0), dtype=np.intp, count=len(texts) + 1)
+        sizes = np.diff(np.searchsorted(where, bounds))
+        new_keys: dict[int, np.ndarray] = {}  # page (position in live) → key of its new text
+        if self.within and any("\n" in t for t in texts):
+            for j in self._pages_to_check(_Lines(codes, where, key, bounds), key):
+                a, b = bounds[j], bounds[j + 1]
+                if self._drop_repeats(docs[live[j]], texts[j], mapped[a:b]):
+                    new_keys[j] = minhash.comparison_key(docs[live[j]].text or "")
         if not self.across:
-            return None
-        key = mapped[kept]
-        return key if len(key) else None
+            return out
+        sizes = sizes.tolist()
+        if new_keys:
+            starts = list(accumulate(sizes, initial=0))
+            parts = [new_keys.get(j, key[starts[j] : starts[j + 1]]) for j in range(len(sizes))]
+            sizes = [len(k) for k in parts]
+            key = np.concatenate(parts)
+        # a page with an empty key is left out (its key takes no room in the joined keys)
+        present = [j for j, size in enumerate(sizes) if size]
+        fps = self.index.fingerprints_joined(key, [sizes[j] for j in present]) if present else []
+        for j, fp in zip(present, fps):
+            out[live[j]] = fp
+        return out
 
     def match(self, doc_id: str, fp: minhash.Fingerprint | None) -> minhash.Match | None:
         """The cross-document half: the earlier document this one duplicates, or None after
@@ -208,11 +224,8 @@ class Dedup(Stage):
 
     def _might_repeat(self, codes: np.ndarray, mapped: np.ndarray, kept: np.ndarray) -> bool:
         """Cheap test: do two lines of ``min_short`` key characters or more have the same key
-        length and code-point sum? (Necessary for a repeat; one sum per line, no keys.)
-
-        ``kept`` is ``mapped != 0``. Each character adds ``code << 20 | kept`` to its line's
-        sum, so one ``reduceat`` yields ``key sum << 20`` plus the key length (in the low 20
-        bits while a line is shorter than 2**20 characters).
+        length and code-point sum, or does the first line with key characters come back with
+        the same? (Necessary for a repeat; one sum per line, no keys: see :class:`_Lines`.)
 
         >>> import numpy as np
         >>> text = "全会充分肯定一年来全区贯彻落实重要讲话精神。\\n菜单\\n全会充分肯定一年来全区贯彻落实重要讲话精神!"
@@ -220,28 +233,76 @@ class Dedup(Stage):
         >>> Dedup()._might_repeat(codes, mapped, mapped != 0)
         True
         """
-        breaks = np.flatnonzero(codes == 10)
-        if len(breaks) and breaks[-1] == len(codes) - 1:
-            breaks = breaks[:-1]  # a final newline starts no line
-        starts = np.concatenate((_FIRST_LINE, breaks + 1))
-        packed = mapped.astype(np.uint64)
-        packed <<= np.uint64(20)
-        packed |= kept
-        # reduceat gives an empty line the value at its start: a newline, 0 here
-        sums = np.add.reduceat(packed, starts)
-        if len(codes) < 1 << 20:
-            counts = sums & np.uint64(0xFFFFF)
-        else:  # a line may hold 2**20 key characters: count them apart
-            counts = np.add.reduceat(kept, starts, dtype=np.int64)
-        prints = sums[counts >= self.min_short]
-        if len(prints) >= 2 and len(set(prints.tolist())) < len(prints):
-            return True
-        # A short page repeating its opening (the title and a lead of short paragraphs, none
-        # of min_short characters): the first line with key characters comes back later.
-        lines_with_key = np.flatnonzero(counts)
-        if len(lines_with_key) < 2:
-            return False
-        return bool((sums[lines_with_key[1:]] == sums[lines_with_key[0]]).any())
+        where = np.flatnonzero(kept)
+        lines = _Lines(codes, where, mapped[where], np.array([0, len(codes)], dtype=np.intp))
+        return bool(self._might_repeat_many(lines)[0])
+
+    def _might_repeat_many(self, lines: "_Lines") -> np.ndarray:
+        """:meth:`_might_repeat` of each page of ``lines``, as one boolean per page.
+
+        A page with a repeat has two lines with the same sum (its repeat can hide nowhere
+        else); a page may also pass with no repeat at all, when two lines have the same sum by
+        chance, and that page then has its prefixed repeats looked for too."""
+        pages = len(lines.bounds) - 1
+        flag = np.zeros(pages, dtype=bool)
+        # two lines of one page, both of min_short key characters or more, with one sum
+        long = np.flatnonzero(lines.counts >= self.min_short)
+        flag[lines.page[long][_has_earlier(lines.page[long], lines.sums[long])]] = True
+        # the first line with key characters of a page comes back later in it
+        keyed = np.flatnonzero(lines.counts)
+        if len(keyed) >= 2:
+            page = lines.page[keyed]
+            sums = lines.sums[keyed]
+            first = np.concatenate(([True], page[1:] != page[:-1]))
+            opening = sums[np.flatnonzero(first)][np.cumsum(first) - 1]  # each line's page's first
+            flag[page[(sums == opening) & ~first]] = True
+        return flag
+
+    def _pages_to_check(self, lines: "_Lines", key: np.ndarray) -> list[int]:
+        """The pages (of ``lines``; ``key``: their keys, joined) whose repeats must be looked
+        for line by line: those :meth:`_might_repeat` lets through *and* where a droppable run
+        is possible at all. A line can only be part of a run when an earlier line of its page
+        has its sum (an exact repeat) or, for a line of ``min_short`` key characters or more,
+        when an earlier such line ends in its last 8 key characters (a prefixed repeat);
+        members of one run lie at most ``RUN_GAP`` non-blank lines apart. So when no stretch
+        of such lines holds ``min_chars`` key characters, or two of them and ``min_short``
+        characters (an opening run), there is nothing to drop and the comparison is skipped;
+        its answer would be "nothing" (the tests compare both on pages of every kind).
+
+        >>> text = "标题\\n第一段全会充分肯定一年来全区贯彻落实重要讲话精神。\\n标题"
+        >>> codes = minhash.code_points(text); mapped = minhash.mapped_codes(text, codes)
+        >>> stage, where = Dedup(), np.flatnonzero(mapped)
+        >>> lines = _Lines(codes, where, mapped[where], np.array([0, len(text)]))
+        >>> stage._might_repeat(codes, mapped, mapped != 0), stage._pages_to_check(lines, mapped[where])
+        (True, [])
+        """
+        flag = self._might_repeat_many(lines)
+        if not flag.any():
+            return []
+        # the lines of the flagged pages
+        chosen = np.flatnonzero(flag[lines.page] & (lines.counts > 0))
+        page, sums, counts = lines.page[chosen], lines.sums[chosen], lines.counts[chosen]
+        member = _has_earlier(page, sums)
+        long = np.flatnonzero(counts >= self.min_short)
+        if len(long):
+            ends = lines.key_ends[chosen[long]]
+            tail = np.zeros(len(long), dtype=np.uint64)
+            for back in range(1, 9):  # the last 8 key characters, hashed
+                tail *= np.uint64(0x100000001B3)
+                tail += key[ends - back]
+            member[long[_has_earlier(page[long], tail)]] = True
+        members = np.flatnonzero(member)
+        if not len(members):
+            return []
+        rank = lines.rank[chosen[members]]
+        page = page[members]
+        size = counts[members]
+        # stretches of members at most RUN_GAP non-blank lines apart, in one page
+        starts = np.flatnonzero(np.concatenate(([True], (page[1:] != page[:-1]) | (rank[1:] - rank[:-1] > self.RUN_GAP))))
+        total = np.add.reduceat(size, starts)
+        length = np.diff(np.append(starts, len(members)))
+        possible = (total >= self.min_chars) | ((length >= 2) & (total >= self.min_short))
+        return sorted(set(page[starts[possible]].tolist()))
 
     #: A later paragraph that is an earlier one with at most this many key characters in front
     #: (a dateline such as "本报讯(记者 某某)") counts as its repeat. Looked for only in a page
@@ -296,9 +357,9 @@ class Dedup(Stage):
             close_run()
         return drop
 
-    def _dedup_paragraphs(self, doc: Document, text: str, codes: np.ndarray, mapped: np.ndarray, kept: np.ndarray) -> bool:
-        if not self._might_repeat(codes, mapped, kept):
-            return False
+    def _drop_repeats(self, doc: Document, text: str, mapped: np.ndarray) -> bool:
+        """Drop the repeated runs of ``doc`` (whose text is ``text``, mapped to ``mapped``);
+        True when the text changed."""
         lines = text.split("\n")
         keys = paragraph_keys(text, mapped)
         nonblank = [i for i, k in enumerate(keys) if k]
@@ -347,3 +408,61 @@ class Dedup(Stage):
         rec.info["repeats_dropped"] = len(drop)
         doc.text = new
         return True
+
+
+class _Lines:
+    """The lines of pages laid end to end (``codes``; ``where``: the positions of their key
+    characters, ``key``: those characters mapped; page ``j`` at ``bounds[j]:bounds[j+1]``),
+    each line with:
+
+    * ``sums``: its sum of ``code << 20 | kept`` over its characters (``code``: the mapped
+      code point, 0 outside the key), that is its key's code-point sum ``<< 20`` plus its
+      key length (in the low 20 bits while a line is shorter than 2**20 characters);
+    * ``counts``: its number of key characters; ``page``: its page; ``rank``: its number
+      among the non-blank lines (counted over all pages: differences within a page hold);
+      ``key_ends``: where its key ends in ``key``.
+
+    A line is what ``text.split("\\n")`` gives, except that a final newline starts none (its
+    empty line would have no key characters: the same for every use here).
+
+    >>> text = "甲乙\\n\\n丙。\\n"
+    >>> codes = minhash.code_points(text); mapped = minhash.mapped_codes(text, codes)
+    >>> where = np.flatnonzero(mapped)
+    >>> lines = _Lines(codes, where, mapped[where], np.array([0, 4, len(text)]))
+    >>> lines.counts.tolist(), lines.page.tolist(), lines.key_ends.tolist()
+    ([2, 0, 1], [0, 0, 1], [2, 2, 3])
+    """
+
+    def __init__(self, codes: np.ndarray, where: np.ndarray, key: np.ndarray, bounds: np.ndarray) -> None:
+        self.bounds = bounds
+        breaks = np.flatnonzero(codes == 10) + 1
+        # lines start at each page and after each newline (a page's last: the next page)
+        starts = np.sort(np.concatenate((bounds[:-1], breaks[breaks < len(codes)])))
+        starts = starts[np.concatenate(([True], starts[1:] != starts[:-1]))]
+        key_starts = np.searchsorted(where, starts)
+        self.key_ends = np.append(key_starts[1:], len(key))
+        self.counts = self.key_ends - key_starts
+        self.sums = np.zeros(len(starts), dtype=np.uint64)
+        keyed = np.flatnonzero(self.counts)
+        if len(keyed):
+            # each segment runs to the next line with key characters: only its own
+            self.sums[keyed] = np.add.reduceat(key, key_starts[keyed], dtype=np.uint64)
+        # Σ (code << 20 | kept) = (Σ code) << 20 + count, modulo 2**64 as the sum itself is
+        self.sums <<= np.uint64(20)
+        self.sums += self.counts.view(np.uint64)
+        self.page = np.searchsorted(bounds, starts, side="right") - 1
+        self.rank = np.cumsum(self.counts > 0)
+
+
+def _has_earlier(group: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """For each item (in order), whether an earlier item has the same group and value.
+
+    >>> _has_earlier(np.array([0, 0, 0, 1, 1]), np.array([5, 6, 5, 5, 7])).tolist()
+    [False, False, True, False, False]
+    """
+    found = np.zeros(len(value), dtype=bool)
+    if len(value) >= 2:
+        order = np.lexsort((value, group))  # stable: equal items stay in their order
+        g, v = group[order], value[order]
+        found[order[1:][(g[1:] == g[:-1]) & (v[1:] == v[:-1])]] = True
+    return found
