@@ -10,6 +10,10 @@ this order (each is a function in ``cleancorp/fixes/`` and a stage option of the
 4. ``glued_pinyin`` — bracketed readings a converter glued after characters (``區(qū)``);
 5. ``artefacts`` — ``????`` indents, ``?``/U+FFFD for lost characters, private-use characters.
 
+The places the check finds also say which fixes' parts begin there, so a hit line goes only to
+the fixes that may act on it: a traditional line whose only hits are family-2 start characters
+reaches ``cjk_mojibake`` alone, without the other fixes' prechecks scanning it first.
+
 Inside a fix, a second, tighter screen keeps its costly search off lines that only look like
 damage to the precheck: clean traditional text and rare characters (``瑕疵``) whose bytes stop
 decoding as UTF-8 at once (family 2), and a ``?`` before clean text, which no choice of the lost
@@ -28,7 +32,7 @@ from typing import Callable, NamedTuple
 
 from .. import charmodel
 from ..document import Document, StageRecord
-from ..fixes import PrecheckParts, fast_precheck, pinyin, western
+from ..fixes import PrecheckParts, part_finder, pinyin, western
 # Imported under other names: the stage's options are called like these modules.
 from ..fixes import artefacts as artefacts_fix, cjk_mojibake as cjk_mojibake_fix, phase_shift as phase_shift_fix
 from ..registry import Stage, register
@@ -114,6 +118,7 @@ class Repair(Stage):
             "artefacts": artefacts,
         }
         self.fixes = [fix for fix in FIXES if switches.get(fix.name, True)]
+        self._finders: dict[int, tuple[re.Pattern[str], dict[str, int]]] = {}
         # The tables the fixes need are read now, once per process, rather than by whichever
         # document first needs them (it would take some 0.2 s longer than any other).
         if cjk_mojibake or phase_shift:
@@ -129,38 +134,77 @@ class Repair(Stage):
         # One regex for "could any enabled fix act on this?". It scans the document once: no
         # match in a line means no fix has anything to do there. (No part matches across a
         # line break, so a match found in the whole text is a match of its line.)
-        self.precheck = fast_precheck(tuple(part for fix in self.fixes for part in fix.precheck_parts))
+        self.precheck = self._finder(0)[0]
+
+    def _finder(self, without: int) -> tuple[re.Pattern[str], dict[str, int]]:
+        """The ``part_finder`` of the fixes not in ``without`` (a bit per fix, in the order of
+        ``self.fixes``), with each of its groups mapped to the fixes (bits) it names."""
+        found = self._finders.get(without)
+        if found is None:
+            owners = [k for k, fix in enumerate(self.fixes) if not without >> k & 1 for _ in fix.precheck_parts]
+            parts = tuple(part for k, fix in enumerate(self.fixes) if not without >> k & 1 for part in fix.precheck_parts)
+            finder, group_parts = part_finder(parts)
+            found = finder, {name: sum({1 << owners[i] for i in indices}) for name, indices in group_parts.items()}
+            self._finders[without] = found
+        return found
+
+    def _fixes_in_line(self, line: str, first: re.Match[str], offset: int) -> int:
+        """The fixes (a bit each) a part of which begins somewhere in ``line``; ``first`` is the
+        first place any does (found at ``offset`` in the document). Each search looks only for
+        the parts of fixes not yet known, so a line is scanned about twice however many places
+        it has: once to its first hit, once for what else the rest holds.
+
+        The fixes named include every fix whose precheck matches the line (and may name one
+        whose part begins there but whose rest does not follow).
+        """
+        finders = self._finders
+        which = finders[0][1][first.lastgroup]
+        everything = (1 << len(self.fixes)) - 1
+        pos = first.start() - offset
+        while which != everything:
+            finder, group_fixes = finders.get(which) or self._finder(which)
+            hit = finder.search(line, pos + 1)
+            if hit is None:
+                break
+            which |= group_fixes[hit.lastgroup]
+            pos = hit.start()
+        return which
 
     def apply(self, doc: Document) -> None:
         text = doc.text or ""
-        hit = self.precheck.search(text) if self.fixes else None
+        precheck = self.precheck
+        hit = precheck.search(text) if self.fixes else None
         if hit is None:
             return
         rec = doc.record(self.name)
         lines = text.split("\n")
         changed = 0
+        i = 0  # index of the line being looked at
+        pos = 0  # where that line starts
         # Walk from hit to hit, skipping to the next line after each: lines without a hit are
         # never looked at in Python.
-        line_starts: list[int] = []
         while hit is not None:
             start = text.rfind("\n", 0, hit.start()) + 1
-            end = text.find("\n", hit.end())
-            line_starts.append(start)
-            hit = self.precheck.search(text, end + 1) if end >= 0 else None
-        i = 0
-        pos = 0
-        for start in line_starts:
-            # index of the line that begins at ``start``
             i += text.count("\n", pos, start)
             pos = start
             line = lines[i]
+            which = self._fixes_in_line(line, hit, start)
             new = line
-            for fix in self.fixes:
-                if fix.precheck.search(new):
+            for k, fix in enumerate(self.fixes):
+                if new is line:
+                    # Unchanged so far: a fix none of whose parts begins in the line has
+                    # nothing to do there (one named may still find nothing: each fix checks
+                    # its own precheck first).
+                    if which >> k & 1:
+                        new = fix.apply(new, rec)
+                elif fix.precheck.search(new):
+                    # An earlier fix changed the line: what the next can act on is checked anew.
                     new = fix.apply(new, rec)
             if new != line:
                 changed += chars_changed(line, new)
                 lines[i] = new
+            end = start + len(line)
+            hit = precheck.search(text, end + 1) if end < len(text) else None
         if changed:
             rec.chars_changed += changed
             doc.text = "\n".join(lines)
