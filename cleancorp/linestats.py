@@ -69,16 +69,7 @@ class LineStats:
 
     def add_document(self, keys: Iterable[bytes]) -> None:
         """Count one document's distinct line keys once each (conservative update)."""
-        cells = self._cells
-        for key in set(keys):
-            slots = self._slots(key)
-            low = min(cells[s] for s in slots)
-            if low >= _MAX:
-                continue
-            for s in slots:
-                if cells[s] == low:
-                    cells[s] = low + 1
-        self.documents += 1
+        self._add(keys)
 
     def add_and_count(self, keys: list[bytes]) -> list[int]:
         """:meth:`add_document` of ``keys``, then :meth:`count` of each, finding each key's
@@ -90,20 +81,27 @@ class LineStats:
         >>> stats.add_and_count([line_key("首页")]), stats.documents
         ([2], 3)
         """
+        slots = self._add(keys)
+        cell = self._cells.__getitem__
+        return [min(map(cell, slots[key])) for key in keys]
+
+    def _add(self, keys: Iterable[bytes]) -> dict[bytes, list[int]]:
+        """Count a document's distinct keys; return the cells of each."""
         cells = self._cells
+        cell = cells.__getitem__
         slots = {}
-        # The distinct keys in the order add_document takes them: with conservative update
-        # the order decides which of two colliding keys raises a shared cell.
+        # Distinct keys in set order: with conservative update the order decides which of two
+        # colliding keys raises a shared cell, so every caller must take them in this order.
         for key in set(keys):
             found = slots[key] = self._slots(key)
-            low = min(cells[s] for s in found)
+            low = min(map(cell, found))
             if low >= _MAX:
                 continue
             for s in found:
                 if cells[s] == low:
                     cells[s] = low + 1
         self.documents += 1
-        return [min(cells[s] for s in slots[key]) for key in keys]
+        return slots
 
     def count(self, key: bytes) -> int:
         """Estimated number of documents holding the line (never fewer than the truth)."""

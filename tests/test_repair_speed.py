@@ -202,3 +202,10 @@ def test_score_ceiling_bounds_every_reading():
                 assert ceiling[0] == float("-inf")
             else:
                 assert model.score("指" + text_read) <= ceiling[0] + 1e-9
+
+
+def test_the_white_space_the_screens_skip_is_all_that_isspace_knows():
+    from cleancorp.fixes import cjk_mojibake
+
+    every = "".join(chr(c) for c in range(0x80, 0x110000) if chr(c).isspace() and c != 0x3000)
+    assert cjk_mojibake._SPACE_CHARS == every

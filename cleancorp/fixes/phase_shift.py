@@ -535,17 +535,13 @@ _pair_ceilings: dict[int, float] = {}
 
 def _pair_ceiling(model) -> float:
     """The highest log P(b | a) the model gives any pair (0 for counts where no pair outnumbers
-    its first character; computed once per model)."""
+    its first character; computed once per model, on the first line that needs it: a few
+    hundredths of a second that a run without such lines never spends)."""
     key = id(model)
     if key not in _pair_ceilings:
         ratio = max((n / model.chars.get(pair[0], n) for pair, n in model.pairs.items()), default=1.0)
         _pair_ceilings[key] = max(0.0, math.log(charmodel.PAIR_WEIGHT * max(ratio, 1.0) + 1 - charmodel.PAIR_WEIGHT))
     return _pair_ceilings[key]
-
-
-def score_tables() -> None:
-    """Compute the model's pair ceiling now (the repair stage does, when it starts)."""
-    _pair_ceiling(_model())
 
 
 def _score_ceiling(run: Run, codec: str, before: str, after: str, model) -> tuple[float, int, int] | None:

@@ -15,8 +15,9 @@ How a line is judged, in the order a reader would:
 1. Rules that are safe anywhere (a menu of chrome words, ``版权所有``, an ICP number, a bracketed
    editor line) run on every line; a line with sentence punctuation skips every rule unless it
    holds one of the data file's ``sentence_keywords`` (one precompiled regex, which looks
-   for each word from its rarest character), so body text costs one or two regex scans per
-   line. A rule's patterns anchored at the line start (``^…``) are tried there only. The
+   for each word from its rarest character, run once over the page's sentences joined), so
+   body text costs a few string searches per line and a share of one regex scan per page.
+   A rule's patterns anchored at the line start (``^…``) are tried there only. The
    verdict on a line that meets the rules depends on the line alone and is remembered for the
    run (a bounded table): a site's menu, byline and footer lines recur on every page and are
    judged once.
@@ -43,6 +44,7 @@ from __future__ import annotations
 
 import bisect
 import os
+from itertools import accumulate, compress
 import re
 import tomllib
 try:  # the regex parser of the standard library (3.11+); without it no pattern is split
@@ -62,7 +64,11 @@ from ..registry import Stage, register
 _ITEM_SPLIT = re.compile(r"\s*[|｜│¦·•/>›»＞→【】\[\]]+\s*|\s+[-–—]+\s+|\s*[:：]\s*|\s+")
 _HAS_SEPARATOR = re.compile(r"[|｜│¦·•/>›»＞→]|\S\s+\S")
 _HARD_SEPARATOR = re.compile(r"[|｜│¦·•/>›»＞→]|\s[-–—]+\s|[:：]\S*\s")
-_SENTENCE_PUNCT = re.compile("[。！？；，!?;,]")
+# The sentence punctuation marks. The per-line loop of ``Boilerplate._rule_verdict`` tests
+# them one by one with ``in`` (a fast string search, where the class scan of the regex costs
+# several times more per character); keep the two in step.
+SENTENCE_MARKS = "，。！？；,!?;"
+_SENTENCE_PUNCT = re.compile(f"[{SENTENCE_MARKS}]")
 _BRACKETS = "[]【】()（）<>《》\"'“”"
 # Distinct lines whose verdict a stage remembers, and the longest line remembered: chrome
 # lines are short, and the table stays within a few MB.
@@ -421,8 +427,12 @@ class Boilerplate(Stage):
         self._memo_any: dict[str, Rule | None] = {}
         self._memo_edge: dict[str, Rule | None] = {}
         self._memo_meta: dict[str, list[tuple[str, str]]] = {}
+        self._memo_related: dict[str, Rule | None] = {}
+        self._memo_key: dict[str, bytes | None] = {}
         # Lines with sentence punctuation meet the rules only when they hold one of these words.
         self.keywords = keyword_regex(rs.sentence_keywords)
+        # Lines can be searched for these words joined by newlines (see _keyword_lines).
+        self.keywords_joinable = all(w and "\n" not in w for w in rs.sentence_keywords)
         self.sentence_max = max((r.max_len for r in rs.rules if r.kind == "regex"), default=0)
         self.stats_min_docs = rs.stats.get("min_docs", 0) if line_stats_min_docs < 0 else line_stats_min_docs
         self.stats_max_len = rs.stats.get("max_len", 40)
@@ -467,13 +477,17 @@ class Boilerplate(Stage):
         ['breadcrumb', None, 'source-time-edge', 'chrome-words']
         """
         verdict, stripped, edge_idx = self._rule_verdict(lines)
-        # 4. corpus statistics
         if self.stats_min_docs > 0 and edge_idx is not None:
-            cands = self._candidates(stripped, edge_idx, verdict)
-            for (i, _), seen in zip(cands, self.count_lines([k for _, k in cands])):
-                if seen >= self.stats_min_docs:
-                    verdict[i] = ("line-stats", {"documents": seen})
+            self._count_and_judge(stripped, edge_idx, verdict)
         return verdict
+
+    def _count_and_judge(self, stripped: list[str], edge_idx: list[int], verdict: list) -> None:
+        """4. corpus statistics: count the page's candidate lines and give those the run has
+        seen in ``line_stats_min_docs`` documents their verdict."""
+        cands = self._candidates(stripped, edge_idx, verdict)
+        for (i, _), seen in zip(cands, self.count_lines([k for _, k in cands])):
+            if seen >= self.stats_min_docs:
+                verdict[i] = ("line-stats", {"documents": seen})
 
     def _rule_verdict(self, lines: list[str]) -> tuple[list, list[str], list[int] | None]:
         """Steps 1 to 3 of :meth:`classify` (everything but the corpus statistics): the
@@ -481,50 +495,91 @@ class Boilerplate(Stage):
         at (None for a page without a nonblank line, which the statistics do not count)."""
         stripped = list(map(str.strip, lines))
         verdict: list[tuple[str, dict[str, Any]] | None] = [None] * len(lines)
-        nonblank = [i for i, s in enumerate(stripped) if s]
+        nonblank = list(compress(range(len(stripped)), stripped))
         if not nonblank:
             return verdict, stripped, None
         # 1. rules that are safe anywhere. A long sentence that would be chrome at the edge
         #    (a licence paragraph) is not taken as the start or end of the body.
         pending: dict[int, Rule | None] = {}  # edge rule of a line, None if it has none
         later: list[int] = []  # short lines whose edge rules are tried only when needed
-        special: list[int] = []  # every nonblank line but the sentences no rule can match
-        has_punct = _SENTENCE_PUNCT.search
-        keyword = self.keywords.search if self.keywords is not None else None
+        body: list[int] = []  # some body lines, among them the first and the last
+        plain: list[int] = []  # lines without sentence punctuation
+        checked: list[int] = []  # sentences short enough to be chrome: looked at for keywords
         sentence_max, body_min_len = self.sentence_max, self.ruleset.body_min_len
         first = self._first
-        head_body = tail_body = None
-        # Most lines are body sentences and cost only the two scans of this loop.
+        keyword = self.keywords
+        # Most lines are body sentences: this loop sorts them out with a few string searches.
         for i in nonblank:
             s = stripped[i]
-            if has_punct(s) is not None:
-                if len(s) > sentence_max or keyword is None or keyword(s) is None:
-                    # A sentence without any word a chrome line with punctuation has: body text.
-                    if len(s) >= body_min_len:
-                        if head_body is None:
-                            head_body = i
-                        tail_body = i
-                    continue
-                special.append(i)
-                rule = first(s, False)
-                if rule is not None:
-                    verdict[i] = (rule.name, {})
+            # _SENTENCE_PUNCT.search(s), for a third of the work: a body line mostly stops at
+            # its first comma.
+            if (
+                "，" in s or "。" in s or "！" in s or "？" in s or "；" in s
+                or "," in s or "!" in s or "?" in s or ";" in s
+            ):
+                if keyword is not None and len(s) <= sentence_max:
+                    checked.append(i)
                 elif len(s) >= body_min_len:
-                    pending[i] = rule = first(s, True)
-                    if rule is None:
-                        if head_body is None:
-                            head_body = i
-                        tail_body = i
-                else:
-                    later.append(i)
+                    body.append(i)  # a sentence no rule can match
             else:
-                special.append(i)
+                plain.append(i)
+        hits = self._keyword_lines(stripped, checked) if checked else ()
+        for i in checked:
+            if i not in hits and len(stripped[i]) >= body_min_len:
+                # A sentence without any word a chrome line with punctuation has: body text.
+                body.append(i)
+        for i in hits:
+            s = stripped[i]
+            rule = first(s, False)
+            if rule is not None:
+                verdict[i] = (rule.name, {})
+            elif len(s) >= body_min_len:
+                pending[i] = rule = first(s, True)
+                if rule is None:
+                    body.append(i)
+            else:
+                later.append(i)
+        # Most of these are a site's chrome, judged on an earlier page: the table is read
+        # here, without a call per line.
+        known = self._memo_any.get
+        for i in plain:
+            s = stripped[i]
+            rule = known(s, _UNSEEN)
+            if rule is _UNSEEN:
                 rule = first(s, False)
-                if rule is not None:
-                    verdict[i] = (rule.name, {})
-                else:
-                    later.append(i)
+            if rule is not None:
+                verdict[i] = (rule.name, {})
+            else:
+                later.append(i)
+        # Every nonblank line but the sentences no rule can match, in page order.
+        special = sorted([*plain, *hits]) if hits else plain
+        head_body, tail_body = (min(body), max(body)) if body else (None, None)
         return self._layout(stripped, nonblank, verdict, special, pending, later, head_body, tail_body)
+
+    def _keyword_lines(self, stripped: list[str], checked: list[int]) -> list[int]:
+        """The lines among ``checked`` (numbers of ``stripped`` lines, in page order) that
+        hold a ``sentence_keywords`` word, in page order.
+
+        A regex call costs as much as a scan of a few hundred characters: the lines are
+        searched joined, in one call when none holds a word. A match cannot reach across
+        the joining newline, as no word holds one (else each line is searched alone).
+        """
+        search = self.keywords.search
+        if not self.keywords_joinable:
+            return [i for i in checked if search(stripped[i]) is not None]
+        parts = [stripped[i] for i in checked]
+        joined = "\n".join(parts)
+        m = search(joined)
+        if m is None:
+            return []
+        # The end of each line in ``joined`` plus one: line k ends before ends[k].
+        ends = list(accumulate(len(part) + 1 for part in parts))
+        hits = []
+        while m is not None:
+            k = bisect.bisect_right(ends, m.start())
+            hits.append(checked[k])
+            m = search(joined, ends[k])
+        return hits
 
     def _layout(
         self,
@@ -551,8 +606,14 @@ class Boilerplate(Stage):
             tail_start = min(tail_start, nonblank[max(0, len(nonblank) - edge)] - 1)
         edge_idx = [i for i in special if (i < head_end or i > tail_start) and verdict[i] is None]
         first = self._first
+        known = self._memo_edge.get
         for i in edge_idx:
-            rule = pending.pop(i) if i in pending else first(stripped[i], True)
+            if i in pending:
+                rule = pending.pop(i)
+            else:
+                rule = known(stripped[i], _UNSEEN)
+                if rule is _UNSEEN:
+                    rule = first(stripped[i], True)
             if rule is not None:
                 verdict[i] = (rule.name, {})
         # ... and so does a line next to removed chrome: a block of chrome inside the page
@@ -591,17 +652,26 @@ class Boilerplate(Stage):
         # The lines looked at: from the middle on, or from the first line after the body's end.
         start = min(len(nonblank) // 2, bisect.bisect_right(nonblank, tail_start))
         # A marker is short: longer lines (most of a page) are passed over without a scan.
+        # Those short lines recur (a site's own headings and link lists): each distinct one is
+        # matched once per run, in a bounded table.
         longest = self.related_max_len
+        memo = self._memo_related
         for pos in [p for p in range(start, len(nonblank)) if len(stripped[nonblank[p]]) <= longest]:
             i = nonblank[pos]
             s = stripped[i]
-            rule = None
-            for r in self.related:
-                if len(s) <= r.max_len and (
-                    (r.at_start is not None and r.at_start.match(s)) or (r.anywhere is not None and r.anywhere.search(s))
-                ):
-                    rule = r
-                    break
+            rule = memo.get(s, _UNSEEN)
+            if rule is _UNSEEN:
+                rule = None
+                for r in self.related:
+                    if len(s) <= r.max_len and (
+                        (r.at_start is not None and r.at_start.match(s)) or (r.anywhere is not None and r.anywhere.search(s))
+                    ):
+                        rule = r
+                        break
+                if len(s) <= _MEMO_MAX_LEN:
+                    if len(memo) >= _MEMO_LINES:
+                        memo.clear()
+                    memo[s] = rule
             if rule is None:
                 continue
             verdict[i] = (rule.name, {})
@@ -618,16 +688,29 @@ class Boilerplate(Stage):
     def _candidates(self, stripped: list[str], edge_idx: list[int], verdict: list) -> list[tuple[int, bytes]]:
         """The lines the corpus statistics count and may remove, with their keys: short head
         and tail lines without sentence punctuation that no rule removed and that are no
-        heading."""
+        heading.
+
+        Whether a short line is a candidate, and its key, depend on the line alone, and the
+        candidates recur on every page of a site: each distinct line is looked at once per
+        run, in a bounded table (None: no candidate).
+        """
         rs = self.ruleset
+        memo = self._memo_key
+        longest = self.stats_max_len
         cands = []
         for i in edge_idx:
             s = stripped[i]
-            if verdict[i] is not None or len(s) > self.stats_max_len or _SENTENCE_PUNCT.search(s):
+            if verdict[i] is not None or len(s) > longest:
                 continue
-            if rs.is_heading(s):
-                continue
-            cands.append((i, line_key(s)))
+            key = memo.get(s, _UNSEEN)
+            if key is _UNSEEN:
+                key = None if _SENTENCE_PUNCT.search(s) or rs.is_heading(s) else line_key(s)
+                if len(s) <= _MEMO_MAX_LEN:
+                    if len(memo) >= _MEMO_LINES:
+                        memo.clear()
+                    memo[s] = key
+            if key is not None:
+                cands.append((i, key))
         return cands
 
     def count_lines(self, keys: list[bytes]) -> list[int]:
@@ -653,13 +736,16 @@ class Boilerplate(Stage):
         if not text:
             return
         lines = text.split("\n")
-        verdict = self.classify(lines)
+        verdict, stripped, edge_idx = self._rule_verdict(lines)
+        if self.stats_min_docs > 0 and edge_idx is not None:
+            self._count_and_judge(stripped, edge_idx, verdict)
         if any(verdict):
-            self._remove(doc, text, lines, verdict)
+            self._remove(doc, text, lines, verdict, stripped)
 
-    def _remove(self, doc: Document, text: str, lines: list[str], verdict: list) -> None:
-        """Take the lines with a verdict out of ``doc`` (``text`` split into ``lines``), with
-        their rules in the report and their metadata values kept."""
+    def _remove(self, doc: Document, text: str, lines: list[str], verdict: list, stripped: list[str] | None = None) -> None:
+        """Take the lines with a verdict out of ``doc`` (``text`` split into ``lines``, and
+        stripped: ``stripped``, None to strip them here), with their rules in the report and
+        their metadata values kept."""
         rec = doc.record(self.name)
         gone = [i for i, v in enumerate(verdict) if v is not None]
         keep = [line for line, v in zip(lines, verdict) if v is None]
@@ -670,9 +756,10 @@ class Boilerplate(Stage):
         removed = rec.removed
         room = rec.MAX_ITEMS - len(removed)
         meta_rules = self.meta_rules
+        meta_lines = []
         for i in gone:
             rule, extra = verdict[i]
-            s = lines[i].strip()
+            s = stripped[i] if stripped is not None else lines[i].strip()
             if room > 0:
                 removed.append(RemovedLine(s, rule, i + 1))
                 room -= 1
@@ -680,7 +767,9 @@ class Boilerplate(Stage):
                 # The report says how often the run had seen a line the statistic removed.
                 info.setdefault("line_stats_documents", {})[s] = extra["documents"]
             if rule in meta_rules:
-                self._keep_meta(doc, s)
+                meta_lines.append(s)
+        if meta_lines:
+            self._keep_meta(doc, meta_lines)
         doc.text = "\n".join(keep)
         rec.chars_changed += len(text) - len(doc.text)
 
@@ -721,7 +810,7 @@ class Boilerplate(Stage):
             else:
                 found = NO_CANDIDATES
         if any(verdict):
-            self._remove(doc, text, lines, verdict)
+            self._remove(doc, text, lines, verdict, stripped)
         return found
 
     def decide(self, doc: Document, found: "LineCandidates | None") -> bool:
@@ -753,12 +842,14 @@ class Boilerplate(Stage):
         self._remove(doc, "\n".join(page), page, verdict)
         return True
 
-    def _keep_meta(self, doc: Document, line: str) -> None:
-        """Put the source, time, author and editor values of a removed line into metadata."""
+    def _keep_meta(self, doc: Document, lines: list[str]) -> None:
+        """Put the source, time, author and editor values of removed ``lines`` into metadata
+        (a field keeps the first value found)."""
         found = doc.metadata.setdefault("boilerplate_meta", {})
-        for field_name, value in self._meta_values(line):
-            if field_name not in found:
-                found[field_name] = value
+        for line in lines:
+            for field_name, value in self._meta_values(line):
+                if field_name not in found:
+                    found[field_name] = value
         if not found:
             del doc.metadata["boilerplate_meta"]
 

@@ -125,8 +125,6 @@ class Repair(Stage):
             charmodel.load()
         if cjk_mojibake:
             cjk_mojibake_fix.screen_tables()
-        if phase_shift:
-            phase_shift_fix.score_tables()
         if glued_pinyin:
             pinyin.readings()
         if artefacts:
