@@ -66,3 +66,19 @@ def test_common_characters_cover_everyday_text(clean_lines):
     common = sum(1 for c in han if m.is_common(c))
     assert common / len(han) > 0.97
     assert not m.is_common("閲") and not m.is_common("嶅")
+
+
+def test_followers_and_leaders_are_the_seen_pairs():
+    # Looked up per character in the pairs sorted by side: the same sets as indexing every pair.
+    from cleancorp import charmodel
+
+    model = charmodel.load()
+    after: dict[str, set[str]] = {}
+    before: dict[str, set[str]] = {}
+    for pair, n in model.pairs.items():
+        if n and len(pair) == 2:
+            after.setdefault(pair[0], set()).add(pair[1])
+            before.setdefault(pair[1], set()).add(pair[0])
+    assert all(model.followers(a) == seen for a, seen in after.items())
+    assert all(model.leaders(b) == seen for b, seen in before.items())
+    assert model.followers("\x00") == frozenset() and model.leaders("閲") == frozenset()
