@@ -194,7 +194,7 @@ def _first_ranges_by_scan(first: str) -> list[tuple[int, int]]:
     rx = re.compile(first)
     ranges: list[tuple[int, int]] = []
     for base in range(0, 0x110000, 0x10000):
-        chunk = "".join(map(chr, range(base, base + 0x10000))).encode("utf-32-le", "surrogatepass").decode("utf-32-le", "surrogatepass")
+        chunk = "".join(map(chr, range(base, base + 0x10000)))
         for m in rx.finditer(chunk):
             code = base + m.start()
             if ranges and ranges[-1][1] == code - 1:
