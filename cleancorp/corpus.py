@@ -185,13 +185,13 @@ class Prepared:
     changed it afterwards (``bp_text``: the line statistics may still remove a line from it),
     and, from a worker process, the document's report line and output bytes as they are if
     the ordered half changes nothing (the common case: the main process then only writes
-    them), and its report line should it turn out a duplicate (``duplicate``, with stand-ins
-    for the three values only the index knows). The document itself crosses, as one pickled
+    them; a duplicate's report line is derived from the first, see :func:`duplicate_line`).
+    The document itself crosses, as one pickled
     blob, only when the main process may have to finish it: when the line statistics may
     remove one of its lines, or when the worker could not write its report (a dropped or
     empty document)."""
 
-    __slots__ = ("_doc", "_blob", "doc_id", "lines", "fingerprint", "bp_text", "report", "output", "duplicate")
+    __slots__ = ("_doc", "_blob", "doc_id", "lines", "fingerprint", "bp_text", "report", "output")
 
     def __init__(self, doc: Document) -> None:
         self._doc: Document | None = doc
@@ -202,7 +202,6 @@ class Prepared:
         self.bp_text: str | None = None
         self.report: bytes | None = None
         self.output: bytes | None = None
-        self.duplicate: bytes | None = None
 
     @property
     def doc(self) -> Document:
@@ -220,57 +219,50 @@ class Prepared:
     def __reduce__(self):
         blob = self._blob if self._doc is None else pickle.dumps(self._doc, protocol=pickle.HIGHEST_PROTOCOL)
         return (_unpickle_prepared, (blob, self.doc_id, self.lines, self.fingerprint, self.bp_text, self.report,
-                                     self.output, self.duplicate))
+                                     self.output))
 
 
 def _unpickle_prepared(blob: bytes | None, doc_id: str, lines: Any, fingerprint: Any, bp_text: str | None,
-                       report: bytes | None, output: bytes | None, duplicate: bytes | None) -> Prepared:
+                       report: bytes | None, output: bytes | None) -> Prepared:
     item = Prepared.__new__(Prepared)
     item._doc, item._blob, item.doc_id = None, blob, doc_id
     item.lines, item.fingerprint, item.bp_text = lines, fingerprint, bp_text
-    item.report, item.output, item.duplicate = report, output, duplicate
+    item.report, item.output = report, output
     return item
 
 
-#: Stand-ins for the values of a duplicate's report line that only the dedup index knows: a
-#: worker writes them, the main process puts the values in their place. The random mark
-#: (shared by the forked workers) keeps any text from holding them.
-_MARK = os.urandom(8).hex()
-_STAND_INS = {key: f"\0{_MARK}:{key}\0" for key in ("duplicate_of", "similarity", "measure")}
-_STAND_IN_BYTES = {key: json.dumps(value).encode("utf-8") for key, value in _STAND_INS.items()}
-
-
-def duplicate_report_line(doc: Document, unit: Unit, stage: str) -> bytes:
-    """The report line ``doc`` would have if ``stage`` dropped it as a duplicate, with
-    stand-ins for ``duplicate_of``, ``similarity`` and ``measure`` (see :func:`fill_duplicate`);
-    ``doc`` is left as it was.
+def duplicate_line(report: bytes, stage: str, duplicate_of: str, similarity: float, measure: str) -> bytes:
+    """The report line of a document whose report line as kept is ``report``, had ``stage``
+    dropped it as a duplicate of ``duplicate_of``: what :func:`report_line` writes after
+    ``doc.drop("duplicate", stage, duplicate_of=…, similarity=…, measure=…)``. Workers write
+    only the kept line; the few documents the index finds to be copies get theirs here.
 
     >>> doc = Document("b", text="正文。")
-    >>> line = duplicate_report_line(doc, Unit("in/s.jsonl", "s.jsonl", True), "dedup")
-    >>> filled = json.loads(fill_duplicate(line, "a", 0.9231, "jaccard"))
-    >>> filled["kept"], filled["stages"]["dedup"], doc.dropped, doc.log
-    (False, {'duplicate_of': 'a', 'similarity': 0.9231, 'measure': 'jaccard'}, None, {})
+    >>> unit = Unit("in/s.jsonl", "s.jsonl", True)
+    >>> line = duplicate_line(report_line(doc, unit), "dedup", "a", 0.9231, "jaccard")
+    >>> doc.drop("duplicate", "dedup", duplicate_of="a", similarity=0.9231, measure="jaccard")
+    >>> line == report_line(doc, unit)
+    True
     """
-    saved = doc.dropped, doc.dropped_by, doc.rejected
-    rec = doc.log.get(stage)
-    info = dict(rec.info) if rec is not None else None
-    doc.drop("duplicate", stage, **_STAND_INS)
-    try:
-        return report_line(doc, unit)
-    finally:
-        doc.dropped, doc.dropped_by, doc.rejected = saved
-        if rec is None:
-            del doc.log[stage]
+    line: dict[str, Any] = {}
+    for key, value in json.loads(report).items():
+        if key == "kept":
+            line.update(kept=False, drop_reason="duplicate", dropped_by=stage)
+        elif key == "stages":
+            # The stage's entry holds its counters, its own values, then the values of the
+            # drop, then its lists (StageRecord.to_json); a stage that recorded nothing gets
+            # an entry after the others (its record is made when it drops the document).
+            entry = value.pop(stage, {})
+            values = {k: v for k, v in entry.items() if k not in ("removed", "changes")}
+            values.update(duplicate_of=duplicate_of, similarity=similarity, measure=measure)
+            values.update((k, entry[k]) for k in ("removed", "changes") if k in entry)
+            value[stage] = values
+            line["stages"] = value
+        elif key == "chars_out":
+            line["chars_out"] = 0
         else:
-            rec.info = info
-
-
-def fill_duplicate(line: bytes, duplicate_of: str, similarity: float, measure: str) -> bytes:
-    """A line of :func:`duplicate_report_line` with the values in place of the stand-ins."""
-    line = line.replace(_STAND_IN_BYTES["duplicate_of"], json.dumps(duplicate_of, ensure_ascii=False).encode("utf-8"))
-    # A finite float is written by json as its repr; this skips json's encoder set-up.
-    line = line.replace(_STAND_IN_BYTES["similarity"], repr(float(similarity)).encode("ascii"))
-    return line.replace(_STAND_IN_BYTES["measure"], json.dumps(measure).encode("utf-8"))
+            line[key] = value
+    return json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n"
 
 
 _WORKER: dict[str, Any] = {}
@@ -375,8 +367,6 @@ def _prepare(docs: list[Document], unit: Unit, split: tuple[Any, Any], stats: li
             # Written as they are unless the ordered half changes the document.
             item.report = report_line(doc, unit)
             item.output = output_bytes(doc, unit, text_field, keep_meta)
-            if item.fingerprint is not None:
-                item.duplicate = duplicate_report_line(doc, unit, dedup.name)
             if item.lines is None or not item.lines.keys:
                 item.detach()  # the statistics cannot change it: the main process needs no more
     return items
@@ -660,7 +650,7 @@ class CorpusRun:
         lines: list[bytes] = []  # of the report, written together
         items = result.prepared or []
         changed = [False] * len(items)
-        duplicates: dict[int, bytes] = {}  # report lines of duplicates the workers wrote
+        duplicates: dict[int, bytes] = {}  # report lines of duplicates the workers left as kept
         if boilerplate is not None:
             # Line statistics first, for the whole input: their counts do not depend on which
             # documents dedup drops, and a line they remove changes the text dedup compares.
@@ -681,9 +671,9 @@ class CorpusRun:
                     continue
                 dd_fix.docs_out -= 1
                 item = items[n]
-                if not changed[n] and item.duplicate is not None:
-                    # The worker wrote this outcome too: only the index's values go in.
-                    duplicates[n] = fill_duplicate(item.duplicate, match.id, match.similarity, match.measure)
+                if not changed[n] and item.report is not None and item.output is not None:
+                    # The worker wrote the document as kept: its report line says the rest.
+                    duplicates[n] = duplicate_line(item.report, dedup.name, match.id, match.similarity, match.measure)
                 else:
                     item.doc.drop("duplicate", dedup.name, duplicate_of=match.id, similarity=match.similarity, measure=match.measure)
                     changed[n] = True

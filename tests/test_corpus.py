@@ -257,3 +257,32 @@ def test_split_stages_give_the_filters_output_for_any_jobs(tmp_path, chain):
     assert any("repeats_dropped" in r["stages"].get("dedup", {}) for r in report if r["kept"])
     later = [r for r in report if r["id"] in {f"d{n}" for n in range(15, 60, 10)}]
     assert later and all(r["drop_reason"] == "duplicate" for r in later)  # copies only without the masthead
+
+
+def test_duplicate_line_is_the_report_line_of_the_dropped_document():
+    """A worker writes a document's report line as kept; the main process derives the line of a
+    duplicate from it. It must be the line the dropped document itself gives, also when the
+    stages removed lines, dedup dropped a repeated body, or the document has a source."""
+    from cleancorp.corpus import Unit, duplicate_line, report_line
+    from cleancorp.document import Document
+    from cleancorp.pipeline import Pipeline
+
+    texts = [page(i) for i in range(6)]
+    texts.append(page(7) + page(7))  # the body twice: dedup records what it dropped
+    texts.append("\n".join(BODY[:3]))  # nothing for the last stages to record
+    texts.append("區(qū)委全會強調，" + BODY[5])  # repair and convert record changes
+    unit = Unit("in/s.jsonl", "s.jsonl", True)
+    checked = 0
+    for n, text in enumerate(texts):
+        for meta in ({}, {"source": "s.jsonl"}):
+            pipeline = Pipeline()
+            doc = pipeline.process(Document(f"d{n}", text=text, metadata=dict(meta)))
+            assert doc.dropped is None
+            kept_line = report_line(doc, unit)
+            for measure, similarity in (("jaccard", 0.8125), ("containment", 1.0), ("exact", 1.0)):
+                derived = duplicate_line(kept_line, "dedup", "原件-1", similarity, measure)
+                copy = Pipeline().process(Document(f"d{n}", text=text, metadata=dict(meta)))
+                copy.drop("duplicate", "dedup", duplicate_of="原件-1", similarity=similarity, measure=measure)
+                assert derived == report_line(copy, unit)
+                checked += 1
+    assert checked == len(texts) * 6
