@@ -518,12 +518,14 @@ class CorpusRun:
     def _warm_up(self) -> None:
         """Load dictionaries and tables once, before forking: workers share them."""
         if self.head is not None:
+            self.head.warm_up()
             self.head.process(Document("warm-up", text="預熱 warm-up"))
             self.head.take_stats()  # the warm-up is not part of the run's counters
             self.head.docs_in = self.head.docs_out = 0
         if self.split is not None:
             for stage in self.split:
                 if stage is not None:
+                    stage.warm_up()
                     # The per-document halves only: nothing is counted or indexed.
                     stage.prepare(Document("warm-up", text="預熱\n首页 | 新闻 | 视听 | 评论\n预热正文。"))
 

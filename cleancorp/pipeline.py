@@ -297,6 +297,11 @@ class Pipeline:
                 if doc.dropped is None or keep_dropped:
                     yield doc
 
+    def warm_up(self) -> None:
+        """Load every stage's tables now (:meth:`Stage.warm_up`): before forking workers."""
+        for stage in self.stages:
+            stage.warm_up()
+
     def close(self) -> None:
         for stage in self.stages:
             stage.close()

@@ -49,6 +49,11 @@ class Stage:
         for doc in docs:
             self.apply(doc)
 
+    def warm_up(self) -> None:
+        """Load now what the stage otherwise loads when a document first needs it (a model, a
+        dictionary). A one-page run never pays for tables its page does not need; a run that
+        forks workers calls this first, so that they share one copy."""
+
     def close(self) -> None:
         """Called once when the pipeline has seen every document (save indexes etc.)."""
 

@@ -271,3 +271,36 @@ def test_cli_jsonl_in_batches_matches_one_at_a_time(tmp_path):
     assert [(x["id"], x["kept"]) for x in rep] == expected_ids
     assert len(r.stderr.decode().splitlines()) == lines.count("{broken") >= 3
     assert sum(not k for _, k in expected_ids) >= 10
+
+
+def test_warm_up_loads_what_the_first_dirty_pages_would():
+    """After ``Pipeline.warm_up`` (called before forking workers), pages that need the models
+    and dictionaries load nothing more: the tables were built once, to be shared."""
+    import subprocess
+    import sys
+
+    script = r'''
+import cleancorp.stages.convert as convert
+import cleancorp.stages.decode as decode
+from cleancorp import charmodel
+from cleancorp.pipeline import Pipeline
+
+loaders = [charmodel.load, decode.char_model, convert._screen, convert._class_table]
+p = Pipeline()
+p.warm_up()
+before = [f.cache_info().misses for f in loaders]
+assert all(before), before
+pages = [
+    "重庆日报讯 全会审议通过了决议。".encode("gbk") * 40,
+    "中國共產黨大渡口區委員會召開全會，會議審議通過了決議。".encode("big5") * 20,
+    "閲嶅簡鏃ユ姤璁拌€呬粖澶╀粠甯傛斂搴滆幏鎮夛紝".encode("utf-8"),
+    "區(qū)委全會強調，要堅(jiān)持穩中求進工作總基調。".encode("utf-8"),
+]
+for doc in p.run(pages):
+    pass
+after = [f.cache_info().misses for f in loaders]
+assert after == before, (before, after)
+print("ok")
+'''
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]

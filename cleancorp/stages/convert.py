@@ -167,6 +167,11 @@ class Convert(Stage):
             raise ValueError(f"profile must be one of {', '.join(PROFILES)}")
         self.profile = profile
 
+    def warm_up(self) -> None:
+        profile = None if self.profile == "none" else AUTO_PROFILE if self.profile == "auto" else self.profile
+        _screen(profile)  # builds the converter of the profile too
+        _class_table()  # counts the script of pages with traditional characters
+
     def apply(self, doc: Document) -> None:
         text = doc.text or ""
         profile = None if self.profile == "none" else AUTO_PROFILE if self.profile == "auto" else self.profile

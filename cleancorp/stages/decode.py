@@ -856,6 +856,10 @@ class Decode(Stage):
             raise ValueError("max_decompressed must be a positive number of bytes")
         self.max_decompressed = max_decompressed
 
+    def warm_up(self) -> None:
+        # The model that judges legacy encodings, with its table per code point.
+        char_model().score("预热" * _VECTOR_SCORE_FROM)
+
     def apply(self, doc: Document) -> None:
         raw = doc.raw
         if raw is None:
