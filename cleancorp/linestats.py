@@ -81,6 +81,9 @@ class LineStats:
         >>> stats.add_and_count([line_key("首页")]), stats.documents
         ([2], 3)
         """
+        if not keys:  # a page without candidates: only the number of documents grows
+            self.documents += 1
+            return []
         slots = self._add(keys)
         cell = self._cells.__getitem__
         return [min(map(cell, slots[key])) for key in keys]

@@ -16,11 +16,15 @@ How a line is judged, in the order a reader would:
    editor line) run on every line; a line with sentence punctuation skips every rule unless it
    holds one of the data file's ``sentence_keywords`` (one precompiled regex, which looks
    for each word from its rarest character, run once over the page's sentences joined), so
-   body text costs a few string searches per line and a share of one regex scan per page.
+   body text costs a string search or two per line and a share of one regex scan per page.
+   A sentence longer than every rule safe anywhere allows is left out of that scan: only an
+   edge rule could take it, and it is searched only where the page's layout asks (when it
+   could be the first or last body paragraph, at the edge, next to removed chrome).
    A rule's patterns anchored at the line start (``^…``) are tried there only. The
    verdict on a line that meets the rules depends on the line alone and is remembered for the
-   run (a bounded table): a site's menu, byline and footer lines recur on every page and are
-   judged once.
+   run (bounded tables): a site's menu, byline and footer lines recur on every page and are
+   judged once; a line without punctuation found in the table of such lines is not even
+   searched for punctuation.
 2. The page's *body* runs from the first to the last body paragraph (long, with sentence
    punctuation, not removed in step 1). Lines before it (the head) and after it (the tail), and
    the first and last ``edge_lines`` lines, meet the risky rules as well: a bare date, a short
@@ -64,9 +68,9 @@ from ..registry import Stage, register
 _ITEM_SPLIT = re.compile(r"\s*[|｜│¦·•/>›»＞→【】\[\]]+\s*|\s+[-–—]+\s+|\s*[:：]\s*|\s+")
 _HAS_SEPARATOR = re.compile(r"[|｜│¦·•/>›»＞→]|\S\s+\S")
 _HARD_SEPARATOR = re.compile(r"[|｜│¦·•/>›»＞→]|\s[-–—]+\s|[:：]\S*\s")
-# The sentence punctuation marks. The per-line loop of ``Boilerplate._rule_verdict`` tests
-# them one by one with ``in`` (a fast string search, where the class scan of the regex costs
-# several times more per character); keep the two in step.
+# The sentence punctuation marks. The per-line loop of ``Boilerplate._rule_verdict`` tests a
+# line for the first two with ``in`` (a fast string search, where the class scan of the regex
+# costs several times more per character), and only a line without either with the regex.
 SENTENCE_MARKS = "，。！？；,!?;"
 _SENTENCE_PUNCT = re.compile(f"[{SENTENCE_MARKS}]")
 _BRACKETS = "[]【】()（）<>《》\"'“”"
@@ -75,6 +79,7 @@ _BRACKETS = "[]【】()（）<>《》\"'“”"
 _MEMO_LINES = 1 << 14
 _MEMO_MAX_LEN = 200
 _UNSEEN = object()
+_FULL_STOP = re.compile("[。！？]")
 _HEADLINE_END = re.compile(r"(\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?|\d{1,2}[-/]\d{1,2}|\.\.\.|…+|\[详细\]|详情>>?)$")
 
 
@@ -95,10 +100,14 @@ class Rule:
     # the start of a line, tried there alone (``match``), and the others (``search``).
     at_start: re.Pattern[str] | None = None
     anywhere: re.Pattern[str] | None = None
+    # The verdict on a line the rule removes (:meth:`Boilerplate.classify`): one tuple per
+    # rule, shared by all the lines it removes, whose extra report fields (none) are read only.
+    verdict: tuple[str, dict[str, Any]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.at_start is None and self.anywhere is None:
             self.anywhere = self.pattern
+        self.verdict = (self.name, {})
 
 
 @dataclass
@@ -425,6 +434,7 @@ class Boilerplate(Stage):
         self.edge_rules = [r for r in self.all_rules if not (r.kind == "regex" and r.zone == "any")]
         self.meta_rules = {r.name for r in rs.rules if r.meta}
         self._memo_any: dict[str, Rule | None] = {}
+        self._memo_plain: dict[str, Rule | None] = {}
         self._memo_edge: dict[str, Rule | None] = {}
         self._memo_meta: dict[str, list[tuple[str, str]]] = {}
         self._memo_related: dict[str, Rule | None] = {}
@@ -434,6 +444,15 @@ class Boilerplate(Stage):
         # Lines can be searched for these words joined by newlines (see _keyword_lines).
         self.keywords_joinable = all(w and "\n" not in w for w in rs.sentence_keywords)
         self.sentence_max = max((r.max_len for r in rs.rules if r.kind == "regex"), default=0)
+        # The longest sentence a rule safe anywhere may take: a regex rule, or the chrome-words
+        # rule when a chrome word holds sentence punctuation (a menu never does). Longer
+        # sentences meet only the edge rules, and step 1 defers them.
+        vocab_punct = any(_SENTENCE_PUNCT.search(w) for w in rs.vocab)
+        self.eager_max = max(
+            (r.max_len for r in self.any_rules if r.kind == "regex" or (r.kind == "vocab" and vocab_punct)),
+            default=0,
+        )
+        self.eager_max = max(self.eager_max, rs.body_min_len - 1)
         self.stats_min_docs = rs.stats.get("min_docs", 0) if line_stats_min_docs < 0 else line_stats_min_docs
         self.stats_max_len = rs.stats.get("max_len", 40)
         # Counting lines across documents needs one stream in input order; without it the stage
@@ -469,7 +488,8 @@ class Boilerplate(Stage):
         return known
 
     def classify(self, lines: list[str]) -> list[tuple[str, dict[str, Any]] | None]:
-        """Per line: None (kept) or (rule name, extra report fields) for a line to remove.
+        """Per line: None (kept) or (rule name, extra report fields) for a line to remove. The
+        lines a rule removes share one verdict: read its fields, do not change them.
 
         >>> stage = Boilerplate(line_stats_min_docs=0)
         >>> body = "记者在首页看到，这次活动吸引了很多市民参加。分享会上，几位青年代表发了言。"
@@ -492,73 +512,145 @@ class Boilerplate(Stage):
     def _rule_verdict(self, lines: list[str]) -> tuple[list, list[str], list[int] | None]:
         """Steps 1 to 3 of :meth:`classify` (everything but the corpus statistics): the
         verdict per line, the stripped lines, and the head and tail lines the statistics look
-        at (None for a page without a nonblank line, which the statistics do not count)."""
+        at (None for a page without a nonblank line, which the statistics do not count).
+
+        Step 1 is one pass over the page's lines that does as little as it can per line: a
+        body sentence costs one or two string searches, and a plain line a site repeats (its
+        menu, footer and bylines) one lookup in a bounded table of the plain lines seen so far
+        and their verdicts. The sentences short enough for a rule are searched for keywords
+        joined, in one regex call; the body's ends are found from either end of the page.
+        """
         stripped = list(map(str.strip, lines))
-        verdict: list[tuple[str, dict[str, Any]] | None] = [None] * len(lines)
-        nonblank = list(compress(range(len(stripped)), stripped))
-        if not nonblank:
-            return verdict, stripped, None
+        verdict: list[tuple[str, Any] | None] = [None] * len(stripped)
         # 1. rules that are safe anywhere. A long sentence that would be chrome at the edge
         #    (a licence paragraph) is not taken as the start or end of the body.
-        pending: dict[int, Rule | None] = {}  # edge rule of a line, None if it has none
-        later: list[int] = []  # short lines whose edge rules are tried only when needed
-        body: list[int] = []  # some body lines, among them the first and the last
         plain: list[int] = []  # lines without sentence punctuation
+        later: list[int] = []  # short lines whose edge rules are tried only when needed
+        sentences: list[int] = []  # lines with sentence punctuation
         checked: list[int] = []  # sentences short enough to be chrome: looked at for keywords
-        sentence_max, body_min_len = self.sentence_max, self.ruleset.body_min_len
-        first = self._first
-        keyword = self.keywords
-        # Most lines are body sentences: this loop sorts them out with a few string searches.
-        for i in nonblank:
-            s = stripped[i]
-            # _SENTENCE_PUNCT.search(s), for a third of the work: a body line mostly stops at
-            # its first comma.
-            if (
-                "，" in s or "。" in s or "！" in s or "？" in s or "；" in s
-                or "," in s or "!" in s or "?" in s or ";" in s
-            ):
-                if keyword is not None and len(s) <= sentence_max:
+        parts: list[str] = []  # their text
+        limit = self.sentence_max if self.keywords is not None else -1
+        # Longer sentences, up to ``limit``, can only be taken by an edge rule: they are looked
+        # at only where the page's layout asks (its ends, next to removed lines).
+        deferred: list[int] = []
+        eager_max = self.eager_max if self.eager_max < limit else limit
+        known = self._memo_plain.get
+        sentence_punct = _SENTENCE_PUNCT.search
+        blank = False
+        i = -1
+        for s in stripped:
+            i += 1
+            # A body line mostly holds a comma or a full stop: it costs a string search or
+            # two (where the class scan of the regex costs several times more per character).
+            if "，" in s or "。" in s:
+                sentences.append(i)
+                if len(s) <= eager_max:
                     checked.append(i)
-                elif len(s) >= body_min_len:
-                    body.append(i)  # a sentence no rule can match
+                    parts.append(s)
+                elif len(s) <= limit:
+                    deferred.append(i)
+                continue
+            if not s:
+                blank = True
+                continue
+            rule = known(s, _UNSEEN)
+            if rule is _UNSEEN:
+                if sentence_punct(s) is not None:
+                    sentences.append(i)
+                    if len(s) <= eager_max:
+                        checked.append(i)
+                        parts.append(s)
+                    elif len(s) <= limit:
+                        deferred.append(i)
+                    continue
+                rule = self._first_plain(s)
+            plain.append(i)
+            if rule is not None:
+                verdict[i] = rule.verdict
             else:
-                plain.append(i)
-        hits = self._keyword_lines(stripped, checked) if checked else ()
-        for i in checked:
-            if i not in hits and len(stripped[i]) >= body_min_len:
-                # A sentence without any word a chrome line with punctuation has: body text.
-                body.append(i)
+                later.append(i)
+        if not sentences and not plain:
+            return verdict, stripped, None
+        nonblank = list(compress(range(len(stripped)), stripped)) if blank else range(len(stripped))
+        hits = self._keyword_lines(stripped, checked, parts) if checked else ()
+        pending: dict[int, Rule | None] = {}  # edge rule of a long hit, None if it has none
+        kept_hits: list[int] = []  # long hits no rule matches: body lines
+        body_min_len = self.ruleset.body_min_len
+        first = self._first
         for i in hits:
             s = stripped[i]
             rule = first(s, False)
             if rule is not None:
-                verdict[i] = (rule.name, {})
+                verdict[i] = rule.verdict
             elif len(s) >= body_min_len:
                 pending[i] = rule = first(s, True)
                 if rule is None:
-                    body.append(i)
+                    kept_hits.append(i)
             else:
                 later.append(i)
-        # Most of these are a site's chrome, judged on an earlier page: the table is read
-        # here, without a call per line.
-        known = self._memo_any.get
-        for i in plain:
-            s = stripped[i]
-            rule = known(s, _UNSEEN)
-            if rule is _UNSEEN:
-                rule = first(s, False)
-            if rule is not None:
-                verdict[i] = (rule.name, {})
-            else:
-                later.append(i)
+        # The body runs from the first to the last body line: a long sentence without a
+        # keyword, or a long hit no rule matches. Each end is found from its end of the page.
+        head_body = tail_body = None
+        unsettled = set(deferred)
+        if hits or deferred:
+            hit_set = set(hits)
+            for i in sentences:
+                if len(stripped[i]) >= body_min_len and i not in hit_set and (
+                    i not in unsettled or self._settle(stripped, i, pending, unsettled)
+                ):
+                    head_body = i
+                    break
+            for i in reversed(sentences):
+                if len(stripped[i]) >= body_min_len and i not in hit_set and (
+                    self._settle(stripped, i, pending, unsettled) if i in unsettled else pending.get(i) is None
+                ):
+                    tail_body = i
+                    break
+            if kept_hits:
+                head_body = kept_hits[0] if head_body is None or kept_hits[0] < head_body else head_body
+                tail_body = kept_hits[-1] if tail_body is None or kept_hits[-1] > tail_body else tail_body
+        else:
+            for i in sentences:
+                if len(stripped[i]) >= body_min_len:
+                    head_body = i
+                    break
+            for i in reversed(sentences):
+                if len(stripped[i]) >= body_min_len:
+                    tail_body = i
+                    break
         # Every nonblank line but the sentences no rule can match, in page order.
         special = sorted([*plain, *hits]) if hits else plain
-        head_body, tail_body = (min(body), max(body)) if body else (None, None)
-        return self._layout(stripped, nonblank, verdict, special, pending, later, head_body, tail_body)
+        return self._layout(stripped, nonblank, verdict, special, pending, later, head_body, tail_body, deferred, unsettled)
 
-    def _keyword_lines(self, stripped: list[str], checked: list[int]) -> list[int]:
-        """The lines among ``checked`` (numbers of ``stripped`` lines, in page order) that
-        hold a ``sentence_keywords`` word, in page order.
+    def _settle(self, stripped: list[str], i: int, pending: dict[int, Rule | None], unsettled: set[int]) -> bool:
+        """Look at the deferred long sentence ``i`` (taking it out of ``unsettled``): a hit goes
+        to ``pending`` with its edge rule, as step 1 puts a long hit there. True when the line
+        is body text (no keyword, or no edge rule takes it)."""
+        unsettled.discard(i)
+        s = stripped[i]
+        if self.keywords.search(s) is None:
+            return True
+        # No rule safe anywhere takes a sentence this long (see eager_max): only an edge rule.
+        pending[i] = rule = self._first(s, True)
+        return rule is None
+
+    def _first_plain(self, line: str) -> Rule | None:
+        """The first rule safe anywhere that removes ``line``, a stripped line without sentence
+        punctuation, or None; remembered for the run (a bounded table), as ``_first`` does:
+        step 1 reads the table before it looks for punctuation in a line, and finds there
+        the menus, footers and bylines a site repeats on every page."""
+        rs = self.ruleset
+        rule = first_rule(self.any_rules, line, False, rs.is_heading(line), rs.vocab)
+        if len(line) <= _MEMO_MAX_LEN:
+            memo = self._memo_plain
+            if len(memo) >= _MEMO_LINES:
+                memo.clear()
+            memo[line] = rule
+        return rule
+
+    def _keyword_lines(self, stripped: list[str], checked: list[int], parts: list[str] | None = None) -> list[int]:
+        """The lines among ``checked`` (numbers of ``stripped`` lines, in page order; their
+        text ``parts``, None to look it up) that hold a ``sentence_keywords`` word, in page order.
 
         A regex call costs as much as a scan of a few hundred characters: the lines are
         searched joined, in one call when none holds a word. A match cannot reach across
@@ -567,7 +659,8 @@ class Boilerplate(Stage):
         search = self.keywords.search
         if not self.keywords_joinable:
             return [i for i in checked if search(stripped[i]) is not None]
-        parts = [stripped[i] for i in checked]
+        if parts is None:
+            parts = [stripped[i] for i in checked]
         joined = "\n".join(parts)
         m = search(joined)
         if m is None:
@@ -591,20 +684,31 @@ class Boilerplate(Stage):
         later: list[int],
         head_body: int | None,
         tail_body: int | None,
+        deferred: list[int] = (),
+        unsettled: set[int] | None = None,
     ) -> tuple[list, list[str], list[int]]:
         """Steps 2 and 3, after step 1 judged the ``special`` lines (every nonblank line but
         the sentences no rule can match, in page order): ``pending`` holds the edge rule of
         the long sentences it kept (None: none), ``later`` the short lines it kept, and the
-        body runs from line ``head_body`` to ``tail_body`` (None: no body)."""
+        body runs from line ``head_body`` to ``tail_body`` (None: no body). ``deferred`` are
+        the long sentences step 1 did not search for keywords, ``unsettled`` those of them
+        not looked at since (see :meth:`_settle`): they are, where the layout needs them."""
         # 2. the head and tail meet every rule
         rs = self.ruleset
         edge = rs.edge_lines
         head_end = head_body if head_body is not None else len(stripped)
         tail_start = tail_body if tail_body is not None else -1
         if edge > 0:
-            head_end = max(head_end, nonblank[min(edge, len(nonblank)) - 1] + 1)
-            tail_start = min(tail_start, nonblank[max(0, len(nonblank) - edge)] - 1)
-        edge_idx = [i for i in special if (i < head_end or i > tail_start) and verdict[i] is None]
+            # (conditional expressions: a call of min or max costs several times more)
+            count = len(nonblank)
+            after_edge = nonblank[(edge if edge < count else count) - 1] + 1
+            before_edge = nonblank[count - edge if count > edge else 0] - 1
+            head_end = after_edge if after_edge > head_end else head_end
+            tail_start = before_edge if before_edge < tail_start else tail_start
+        if head_end <= tail_start:  # the special lines before head_end and after tail_start
+            special = special[:bisect.bisect_left(special, head_end)] + special[bisect.bisect_right(special, tail_start):]
+        # (else every line is at the edge: before head_end or after tail_start)
+        edge_idx = [i for i in special if verdict[i] is None]
         first = self._first
         known = self._memo_edge.get
         for i in edge_idx:
@@ -615,21 +719,28 @@ class Boilerplate(Stage):
                 if rule is _UNSEEN:
                     rule = first(stripped[i], True)
             if rule is not None:
-                verdict[i] = (rule.name, {})
+                verdict[i] = rule.verdict
+        if deferred:  # the deferred sentences at the edge, as the special lines there
+            for i in deferred:
+                if (i < head_end or i > tail_start) and (i not in unsettled or not self._settle(stripped, i, pending, unsettled)):
+                    rule = pending.pop(i, None)
+                    if rule is not None:
+                        verdict[i] = rule.verdict
         # ... and so does a line next to removed chrome: a block of chrome inside the page
         # (a second copy of the header between two copies of the article) goes as a block.
-        edge_set = set(edge_idx)
-        waiting = {i for i in later if i not in edge_set}
-        waiting.update(i for i, r in pending.items() if r is not None)
-        if waiting:
+        waiting = set(later)
+        if edge_idx:
+            waiting.difference_update(edge_idx)
+        if pending:
+            waiting.update(i for i, r in pending.items() if r is not None)
+        last = len(nonblank) - 1
+        dense = len(nonblank) == len(stripped)
+        grown = bool(waiting) or bool(unsettled)
+        while grown:
             # Positions of the waiting lines among the nonblank ones, in page order: the passes
             # below visit only these.
-            if len(nonblank) == len(stripped):
-                waiting_pos = sorted(waiting)
-            else:
-                waiting_pos = sorted(bisect.bisect_left(nonblank, i) for i in waiting)
-            last = len(nonblank) - 1
-            changed = True
+            waiting_pos = sorted(waiting) if dense else sorted(bisect.bisect_left(nonblank, i) for i in waiting)
+            changed = bool(waiting_pos)
             while changed:
                 changed = False
                 for pos in waiting_pos:
@@ -640,8 +751,18 @@ class Boilerplate(Stage):
                         waiting.discard(i)
                         rule = pending.get(i) or first(stripped[i], True)
                         if rule is not None:
-                            verdict[i] = (rule.name, {})
+                            verdict[i] = rule.verdict
                             changed = True
+            # A deferred sentence next to removed lines waits as a long hit would, if it is
+            # one; the lines still waiting are looked at again when it joins them.
+            grown = False
+            for i in sorted(unsettled) if unsettled else ():
+                pos = i if dense else bisect.bisect_left(nonblank, i)
+                if ((pos and verdict[nonblank[pos - 1]]) or (pos < last and verdict[nonblank[pos + 1]])) and not self._settle(
+                    stripped, i, pending, unsettled
+                ):
+                    waiting.add(i)
+                    grown = True
         # 3. "related articles" blocks in the second half of the page
         if self.related:
             self._related_blocks(stripped, nonblank, verdict, tail_start)
@@ -650,14 +771,15 @@ class Boilerplate(Stage):
     def _related_blocks(self, stripped: list[str], nonblank: list[int], verdict: list, tail_start: int) -> None:
         """A marker in the second half of the page or in its tail, and the headlines after it."""
         # The lines looked at: from the middle on, or from the first line after the body's end.
-        start = min(len(nonblank) // 2, bisect.bisect_right(nonblank, tail_start))
+        start = len(nonblank) // 2
+        after_body = bisect.bisect_right(nonblank, tail_start)
+        start = after_body if after_body < start else start
         # A marker is short: longer lines (most of a page) are passed over without a scan.
         # Those short lines recur (a site's own headings and link lists): each distinct one is
         # matched once per run, in a bounded table.
         longest = self.related_max_len
         memo = self._memo_related
-        for pos in [p for p in range(start, len(nonblank)) if len(stripped[nonblank[p]]) <= longest]:
-            i = nonblank[pos]
+        for i in [i for i in nonblank[start:] if len(stripped[i]) <= longest]:
             s = stripped[i]
             rule = memo.get(s, _UNSEEN)
             if rule is _UNSEEN:
@@ -674,15 +796,15 @@ class Boilerplate(Stage):
                     memo[s] = rule
             if rule is None:
                 continue
-            verdict[i] = (rule.name, {})
-            for j in nonblank[pos + 1:]:
+            verdict[i] = rule.verdict
+            for j in nonblank[bisect.bisect_right(nonblank, i):]:
                 t = stripped[j]
                 if verdict[j] is not None:
                     continue
-                headline = len(t) <= 40 and not re.search("[。！？]", t[:-1])
+                headline = len(t) <= 40 and not _FULL_STOP.search(t[:-1])
                 if not (headline or _HEADLINE_END.search(t)):
                     break
-                verdict[j] = (rule.name, {})
+                verdict[j] = rule.verdict
             return
 
     def _candidates(self, stripped: list[str], edge_idx: list[int], verdict: list) -> list[tuple[int, bytes]]:
@@ -747,8 +869,9 @@ class Boilerplate(Stage):
         stripped: ``stripped``, None to strip them here), with their rules in the report and
         their metadata values kept."""
         rec = doc.record(self.name)
-        gone = [i for i, v in enumerate(verdict) if v is not None]
-        keep = [line for line, v in zip(lines, verdict) if v is None]
+        gone = list(compress(range(len(verdict)), verdict))  # a verdict is a tuple, never empty
+        keep: list[str] = []  # the lines between the removed ones, a slice at a time
+        after = 0  # the line after the last removed one
         # What StageRecord.remove records, for all the page's lines at once: each removed
         # line (up to the record's bound) and their number.
         info = rec.info
@@ -758,16 +881,20 @@ class Boilerplate(Stage):
         meta_rules = self.meta_rules
         meta_lines = []
         for i in gone:
+            if i > after:
+                keep += lines[after:i]
+            after = i + 1
             rule, extra = verdict[i]
             s = stripped[i] if stripped is not None else lines[i].strip()
             if room > 0:
                 removed.append(RemovedLine(s, rule, i + 1))
                 room -= 1
-            if "documents" in extra:
+            if extra and "documents" in extra:
                 # The report says how often the run had seen a line the statistic removed.
                 info.setdefault("line_stats_documents", {})[s] = extra["documents"]
             if rule in meta_rules:
                 meta_lines.append(s)
+        keep += lines[after:]
         if meta_lines:
             self._keep_meta(doc, meta_lines)
         doc.text = "\n".join(keep)
