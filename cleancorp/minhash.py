@@ -72,6 +72,32 @@ def _mix(h: np.ndarray) -> np.ndarray:
     return h
 
 
+def _mix_high(h: np.ndarray) -> np.ndarray:
+    """:func:`_mix` without its last xor-shift, in place: the same bits from bit 33 up, for
+    two passes fewer. (That step, ``h ^= h >> 31``, changes only the bits below 33; a sketch
+    reads only the top 7 + 16 bits, its bin and value.)
+
+    >>> h = np.array([1, 2**40 + 5, 2**64 - 1], dtype=_U64)
+    >>> ((_mix(h.copy()) >> _U64(33)) == (_mix_high(h.copy()) >> _U64(33))).all()
+    np.True_
+    """
+    shifted = h >> _U64(30)
+    h ^= shifted
+    h *= _U64(0xBF58476D1CE4E5B9)
+    np.right_shift(h, _U64(27), out=shifted)
+    h ^= shifted
+    h *= _U64(0x94D049BB133111EB)
+    return h
+
+
+def _sketch_hashes(key: np.ndarray, n: int, bins: int) -> np.ndarray:
+    """The mixed shingle hashes of ``key`` (``n`` characters a shingle, the whole key when
+    shorter) as far as a sketch of ``bins`` bins reads them: its bin and value bits equal
+    those of :func:`shingle_hashes`, the bits below may differ."""
+    hashes = _rolling_hashes(key, min(n, len(key)))
+    return _mix_high(hashes) if bins.bit_length() - 1 + 16 <= 64 - 33 else _mix(hashes)
+
+
 @lru_cache(maxsize=1)
 def key_table() -> np.ndarray:
     """Code point (Basic Multilingual Plane) → its comparison form, 0 for characters a key
@@ -155,7 +181,8 @@ def _rolling_hashes(codes: np.ndarray, n: int) -> np.ndarray:
     ``((c[i] + s)·P + c[i+1])·P + … + c[i+n-1]`` modulo 2**64 (``s``: the low half of the seed).
 
     Computed as ``g[i]·P**(n-2) + g[i+2]·P**(n-4) + …`` over the pairs ``g[i] = c[i]·P + c[i+1]``,
-    the same number (multiplication and addition modulo 2**64 may be regrouped) in fewer passes.
+    the same number (multiplication and addition modulo 2**64 may be regrouped) in fewer passes;
+    for odd ``n`` the seed term comes in with the characters (:func:`_seed_spread`).
 
     >>> c = [20013, 22269, 20154, 27665, 20849, 21644]
     >>> slow = c[0] + (SEED & 0xFFFF_FFFF)
@@ -165,22 +192,54 @@ def _rolling_hashes(codes: np.ndarray, n: int) -> np.ndarray:
     (True, 2)
     """
     count = len(codes) - n + 1
-    wide = codes.astype(_U64)  # once: operations on two uint64 arrays are the fast loops
+    if n % 2 == 0:
+        wide = codes.astype(_U64)  # once: operations on two uint64 arrays are the fast loops
+        pairs = wide[:-1] * _PRIME
+        pairs += wide[1:]
+        # (c[i] + s)·P = g[i] + s·P: the seed rides on the first pair
+        h = pairs[:count] + _U64((SEED & 0xFFFF_FFFF) * int(_PRIME) % (1 << 64))
+        for j in range(2, n - 1, 2):
+            h *= _SQUARE
+            h += pairs[j : j + count]
+        return h
+    # Odd n: the seed term s·P**(n-1) spread over the n characters (see _seed_spread), added
+    # in the widening pass itself.
+    wide = np.add(codes, _U64(_seed_spread(n)), dtype=_U64, casting="unsafe")
     if n == 1:
-        wide += _U64(SEED & 0xFFFF_FFFF)
         return wide
     pairs = wide[:-1] * _PRIME
     pairs += wide[1:]
-    # (c[i] + s)·P = g[i] + s·P: the seed rides on the first pair
-    h = pairs[:count] + _U64((SEED & 0xFFFF_FFFF) * int(_PRIME) % (1 << 64))
-    square = _U64(int(_PRIME) ** 2 % (1 << 64))
+    h = None
     for j in range(2, n - 1, 2):
-        h *= square
+        if h is None:
+            h = pairs[:count] * _SQUARE  # (the copy and the first multiplication in one pass)
+        else:
+            h *= _SQUARE
         h += pairs[j : j + count]
-    if n % 2:
+    if h is None:
+        h = pairs[:count] * _PRIME
+    else:
         h *= _PRIME
-        h += wide[n - 1 : n - 1 + count]
+    h += wide[n - 1 : n - 1 + count]
     return h
+
+
+_SQUARE = _U64(int(_PRIME) ** 2 % (1 << 64))
+
+
+@lru_cache(maxsize=None)
+def _seed_spread(n: int) -> int:
+    """For odd ``n``: the ``k`` with ``k·(1 + P + … + P**(n-1)) = s·P**(n-1)`` modulo 2**64, so
+    that adding ``k`` to every character adds the seed term to every n-gram's hash (the sum of
+    n odd powers is odd, hence invertible modulo 2**64).
+
+    >>> k, p, s = _seed_spread(5), int(_PRIME), SEED & 0xFFFF_FFFF
+    >>> k * sum(p**e for e in range(5)) % 2**64 == s * p**4 % 2**64
+    True
+    """
+    modulus = 1 << 64
+    powers = sum(pow(int(_PRIME), e, modulus) for e in range(n)) % modulus
+    return (SEED & 0xFFFF_FFFF) * pow(int(_PRIME), n - 1, modulus) * pow(powers, -1, modulus) % modulus
 
 
 @dataclass(frozen=True)
@@ -226,9 +285,9 @@ def sketch(key: np.ndarray, n: int = NGRAM, bins: int = BINS) -> Sketch:
     >>> s.signature.dtype, s.signature.shape, s.shingles
     (dtype('uint16'), (128,), 4)
     """
-    hashes = shingle_hashes(key, n)
-    if len(hashes) == 0:
+    if len(key) == 0:
         return Sketch(np.zeros(bins, dtype=np.uint16), 0)
+    hashes = _sketch_hashes(key, n, bins)
     # (one key: the few calls of this path cost less than the joined one's, see sketch_joined)
     sig = np.full(bins, _EMPTY, dtype=_U64)
     shift = _U64(64 - (bins.bit_length() - 1))
@@ -248,19 +307,33 @@ def sketch(key: np.ndarray, n: int = NGRAM, bins: int = BINS) -> Sketch:
 def _fold_bins(hashes: np.ndarray, row_base: np.ndarray, rows: int, bins: int, hidden: np.ndarray) -> np.ndarray:
     """Per row and bin, the smallest value of the mixed shingle ``hashes`` falling there, as a
     (rows, bins) uint64 array (``_EMPTY`` where none falls): the top bits of a hash choose its
-    bin, the next 16 bits are its value. ``row_base`` is ``row · bins`` of each hash's row;
-    ``hidden`` lists hashes left out (n-grams crossing from one key into the next)."""
+    bin, the next 16 bits are its value. ``row_base`` is ``row · bins << 16`` of each hash's
+    row; ``hidden`` lists hashes left out (n-grams crossing from one key into the next).
+    ``hashes`` is overwritten.
+
+    Each hash becomes ``cell << 16 | value`` (``cell``: row · bins + bin), so the smallest of
+    these per cell holds the cell's smallest value in its low bits: no array of values apart.
+
+    >>> h = np.array([(1 << 57) | (7 << 41), (1 << 57) | (3 << 41), 5 << 41], dtype=_U64)
+    >>> _fold_bins(h, np.zeros(3, _U64), 1, 128, np.zeros(0, np.intp))[0, :3].tolist()
+    [5, 3, 65536]
+    """
     shift = 64 - (bins.bit_length() - 1)
-    value = hashes >> _U64(shift - 16)  # bin << 16 | value
-    cell = value >> _U64(16)
-    cell += row_base
-    value &= _MASK16
+    packed = np.right_shift(hashes, _U64(shift - 16), out=hashes)  # bin << 16 | value
+    packed += row_base
+    cell = packed >> _U64(16)
     if len(hidden):
-        value[hidden] = _EMPTY  # never below what a bin holds
-    sig = np.full(rows * bins, _EMPTY, dtype=_U64)
+        cell[hidden] = rows * bins  # a cell of their own, past the last row
     # cell < 2**63: its signed view is the same index, without a converting copy
-    np.minimum.at(sig, cell.view(np.int64), value)
+    least = np.full(rows * bins + 1, _NO_CELL, dtype=_U64)
+    np.minimum.at(least, cell.view(np.int64), packed)
+    least = least[:-1]
+    sig = least & _MASK16
+    sig[least == _NO_CELL] = _EMPTY
     return sig.reshape(rows, bins)
+
+
+_NO_CELL = _U64(1 << 63)  # above every ``cell << 16 | value``: a cell no hash fell into
 
 
 def _fill_empty_bins(sig: np.ndarray, bins: int) -> np.ndarray:
@@ -300,8 +373,8 @@ def sketch_joined(joined: np.ndarray, sizes: np.ndarray, n: int = NGRAM, bins: i
     if rows == 0:
         return np.zeros((0, bins), dtype=np.uint16), np.zeros(0, dtype=np.intp)
     count = len(joined) - n + 1
-    hashes = _mix(_rolling_hashes(joined, n))
-    row_base = np.repeat(np.arange(0, rows * bins, bins, dtype=_U64), sizes)[:count]
+    hashes = _sketch_hashes(joined, n, bins)
+    row_base = np.repeat(np.arange(0, rows * bins << 16, bins << 16, dtype=_U64), sizes)[:count]
     # the last n - 1 start positions of each key begin n-grams that run into the next key
     ends = np.cumsum(sizes)
     hidden = (ends[:-1, None] - np.arange(1, n, dtype=np.intp)).reshape(-1)
@@ -403,8 +476,10 @@ def exact_keys(joined: np.ndarray, sizes: list[int]) -> list[int]:
     bounds = [0, *accumulate(sizes)]
     if len(joined) and joined.max() >= 0x10000:
         return [exact_key(joined[a:b]) for a, b in zip(bounds, bounds[1:])]
-    narrow = joined.astype(np.uint16)
-    return [_digest(narrow[a:b]) for a, b in zip(bounds, bounds[1:])]
+    # (slices of a memoryview: far cheaper than of the array, once per key)
+    narrow = memoryview(joined.astype(np.uint16))
+    sha256, from_bytes = hashlib.sha256, int.from_bytes
+    return [from_bytes(sha256(narrow[a:b]).digest()[:8], "little") or 1 for a, b in zip(bounds, bounds[1:])]
 
 
 class KeyTable:
@@ -528,9 +603,18 @@ class KeyTable:
         self.values.reshape(-1)[flat] = value
         self.used += len(flat)
 
-    def add_new(self, keys: np.ndarray, values: np.ndarray) -> None:
-        """Store distinct keys that are not in the table yet, each with its own value."""
-        self._fill(keys, values)
+    def add_new(self, keys: np.ndarray, values: np.ndarray, where: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """Store distinct keys that are not in the table yet, each with its own value.
+        ``where``: the bucket and column :meth:`find` gave for each of them, when the table
+        has not changed since (it spares looking at their buckets again)."""
+        used = None
+        if where is not None and len(keys):
+            bucket, column = where
+            home = ((keys >> _U64(40)) & _U64(len(self.keys) - 1)).view(np.intp)
+            # a key not found stops at its bucket's first free slot (= the slots in use), or
+            # walks on from its home bucket when that is full
+            used = np.where(bucket == home, column, self.WIDTH)
+        self._fill(keys, values, used)
 
     def insert(self, keys: np.ndarray, value: int) -> None:
         """Store ``value`` under each key not stored yet."""
@@ -552,7 +636,7 @@ class KeyTable:
             live = part != 0
             self._fill(part[live], values[start : start + step][live])
 
-    def _fill(self, keys: np.ndarray, values: np.ndarray) -> None:
+    def _fill(self, keys: np.ndarray, values: np.ndarray, used: np.ndarray | None = None) -> None:
         """Store distinct keys known to be absent, in bulk: keys sharing a bucket take its next
         free slots in turn (one sort instead of one :meth:`find` round per collision); those
         a full bucket cannot take go on to the next bucket, all of them in the next round (as a
@@ -564,9 +648,13 @@ class KeyTable:
         >>> same = np.arange(101, 121, dtype=np.uint64)  # twenty keys of one bucket: three buckets
         >>> t._fill(same, np.arange(20, dtype=np.int32)); t.lookup(same[::-1]).tolist()[:3], t.used
         ([19, 18, 17], 23)
+
+        ``used``: the slots in use in each key's bucket, when known (only while the table
+        keeps its size).
         """
         while self.used + len(keys) > self.MAX_LOAD * self.capacity:
             self._grow()
+            used = None
         mask = len(self.keys) - 1
         bucket = ((keys >> _U64(40)) & _U64(mask)).view(np.intp)
         while len(keys):
@@ -582,7 +670,8 @@ class KeyTable:
             first = np.empty(count, dtype=bool)
             first[0] = True
             np.not_equal(bucket[1:], bucket[:-1], out=first[1:])
-            column = self._used(bucket) + position
+            column = (self._used(bucket) if used is None else used[order]) + position
+            used = None  # (the next round's buckets have taken keys of this one)
             column -= np.maximum.accumulate(np.where(first, position, 0))  # after the slots in use
             fits = column < self.WIDTH
             if fits.all():  # (the common case: no masks to apply)
@@ -710,8 +799,10 @@ class Index:
         elif long:
             part = np.concatenate([joined[bounds[i] : bounds[i + 1]] for i in long])
             signatures, shingles = sketch_joined(part, [sizes[i] for i in long])
-        for row, i in enumerate(long):
-            sketches[i] = Sketch(signatures[row], int(shingles[row]))
+        if long:
+            # (iterating over the rows gives their views at once; tolist, Python ints)
+            for i, signature, count in zip(long, signatures, shingles.tolist()):
+                sketches[i] = Sketch(signature, count)
         for i, size in enumerate(sizes):
             if size < NGRAM:  # the whole key is its one shingle (or none)
                 sketches[i] = sketch(joined[bounds[i] : bounds[i + 1]])
@@ -720,9 +811,13 @@ class Index:
         if banded:
             stack = signatures if len(banded) == len(sizes) == len(long) else np.stack([sketches[i].signature for i in banded])
             table[:, 1:] = band_keys(stack)
+        exacts = exact_keys(joined, sizes)
+        if len(banded) == len(sizes):  # (the common case: every document has band keys)
+            table[:, 0] = exacts
+            return [Fingerprint(keys, sk) for keys, sk in zip(table, sketches)]
         out = []
         row = 0
-        for i, (sk, exact) in enumerate(zip(sketches, exact_keys(joined, sizes))):
+        for i, (sk, exact) in enumerate(zip(sketches, exacts)):
             if row < len(banded) and banded[row] == i:
                 table[row, 0] = exact
                 out.append(Fingerprint(table[row], sk))
@@ -850,7 +945,8 @@ class Index:
         new_keys = np.concatenate([keys[alone], np.fromiter(fresh.keys(), dtype=_U64, count=len(fresh))])
         new_values = np.concatenate([number[owner[alone]], np.fromiter(fresh.values(), dtype=np.int64, count=len(fresh))])
         if len(new_keys):
-            table.add_new(new_keys, new_values.astype(np.int32))
+            where = (bucket[alone], column[alone]) if not fresh else None
+            table.add_new(new_keys, new_values.astype(np.int32), where)
         return matches
 
     def _best(self, candidates) -> Match | None:

@@ -705,3 +705,69 @@ def test_index_of_an_earlier_format_is_a_clear_error(tmp_path):
     stale = minhash.Index.__new__(minhash.Index)
     with pytest.raises(pickle.UnpicklingError, match="earlier cleancorp"):
         stale.__setstate__(state)
+
+
+def _reference_sketch(key: np.ndarray) -> list[int]:
+    """The sketch as the module docstring defines it, bin by bin from the full 64-bit hashes."""
+    hashes = [int(h) for h in minhash.shingle_hashes(key)]
+    least: dict[int, int] = {}
+    for h in hashes:
+        slot, value = h >> 57, (h >> 41) & 0xFFFF
+        least[slot] = min(value, least.get(slot, value))
+    out = []
+    for slot in range(minhash.BINS):
+        source = next(s for s in range(slot, slot + minhash.BINS) if s % minhash.BINS in least)
+        out.append((least[source % minhash.BINS] + (source - slot) * 0x9E37) & 0xFFFF)
+    return out
+
+
+def test_sketches_read_the_bins_of_the_full_hash():
+    # The sketch paths skip the last mixing step and fold bin and value into one word: the bins
+    # and values must still be those of the full hashes.
+    keys = _near_copy_soup(7, 60) + [minhash.comparison_key(ARTICLE), minhash.comparison_key("𠀀𠀁甲乙丙丁戊己" * 3)]
+    expected = [_reference_sketch(k) for k in keys]
+    assert [minhash.sketch(k).signature.tolist() for k in keys] == expected
+    assert [s.signature.tolist() for s in minhash.sketch_many(keys)] == expected
+
+
+def test_stored_keys_take_the_slots_of_a_fill_without_the_lookup_hint(monkeypatch):
+    keys = _near_copy_soup(8, 2500)
+    items = [(f"d{n}", fp) for n, fp in enumerate(minhash.Index().fingerprints(keys))]
+    hinted = minhash.Index()
+    for start in range(0, len(items), 64):
+        hinted.offer_many(items[start : start + 64])
+    plain_add = minhash.KeyTable.add_new
+    monkeypatch.setattr(minhash.KeyTable, "add_new", lambda self, k, v, where=None: plain_add(self, k, v))
+    plain = minhash.Index()
+    for start in range(0, len(items), 64):
+        plain.offer_many(items[start : start + 64])
+    assert hinted.table.capacity > 1024  # it grew on the way
+    assert hinted.table.keys.tobytes() == plain.table.keys.tobytes()
+    assert hinted.table.values.tobytes() == plain.table.values.tobytes()
+
+
+def test_one_page_at_a_time_equals_the_batch_for_short_and_long_pages():
+    pages = _page_soup(9, 120)
+    pages += ["\n".join([TITLE, *BODY] * 30), "\n".join(BODY * 40 + [TITLE])]  # past DIRECT_LINES
+    assert max(p.count("\n") for p in pages) > Dedup.DIRECT_LINES
+    for opts in ({}, {"min_chars": 20}, {"across": False}):
+        one, many = Dedup(**opts), Dedup(**opts)
+        expected = [Document(f"d{n}", text=t) for n, t in enumerate(pages)]
+        for doc in expected:
+            one.apply(doc)
+        got = [Document(f"d{n}", text=t) for n, t in enumerate(pages)]
+        for start in range(0, len(got), 64):
+            many.apply_batch(got[start : start + 64])
+        assert [(d.text, d.dropped, d.report()) for d in got] == [(d.text, d.dropped, d.report()) for d in expected], opts
+        assert sum("repeats_dropped" in d.log["dedup"].info for d in got if "dedup" in d.log) >= 20
+
+
+def test_has_earlier_is_exact_even_when_two_items_share_a_mix():
+    group = np.array([0, 0, 1, 1, 1, 2])
+    value = np.array([5, 5, 7, 9, 7, 5], dtype=np.uint64)
+    assert dedup_module._has_earlier(group, value).tolist() == [False, True, False, False, True, False]
+    # (0, x) and (1, y) with x ^ y = the mix of group 1: one mix for two different items
+    spread = int(dedup_module._GROUP_SPREAD)
+    group = np.array([1, 0, 1])
+    value = np.array([3, 3 ^ spread, 3], dtype=np.uint64)
+    assert dedup_module._has_earlier(group, value).tolist() == [False, False, True]

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import os
 from itertools import accumulate
+from typing import Callable
 
 import numpy as np
 
@@ -140,12 +141,28 @@ class Dedup(Stage):
         True
         """
         text = doc.text
-        if text and "\n" not in text:  # one line: no repeat inside, the key as it is
+        if not text:
+            return None
+        if "\n" not in text:  # one line: no repeat inside, the key as it is
             if not self.across:
                 return None
             key = minhash.comparison_key(text)
             return self.index.fingerprint(key) if len(key) else None
-        return self.prepare_many([doc])[0]
+        if not self.within or text.count("\n") > self.DIRECT_LINES:
+            return self.prepare_many([doc])[0]
+        # A page of a few lines goes straight to the line-by-line comparison: on one page it
+        # costs less than the NumPy calls of the cheap test, which then runs only when the
+        # comparison found a run to drop (the batch drops what both let through).
+        mapped = minhash.mapped_codes(text)
+        if self._drop_repeats(doc, text, mapped, lambda: self._passes_cheap_test(text, mapped)):
+            mapped = minhash.mapped_codes(doc.text)
+        if not self.across:
+            return None
+        key = mapped[mapped != 0]
+        return self.index.fingerprint(key) if len(key) else None
+
+    #: Lines (newlines) up to which :meth:`prepare` compares one page's lines directly.
+    DIRECT_LINES = 100
 
     def prepare_many(self, docs: list[Document]) -> list[minhash.Fingerprint | None]:
         """:meth:`prepare` of each document, the same results, computed together: the texts
@@ -285,11 +302,10 @@ class Dedup(Stage):
         member = _has_earlier(page, sums)
         long = np.flatnonzero(counts >= self.min_short)
         if len(long):
-            ends = lines.key_ends[chosen[long]]
-            tail = np.zeros(len(long), dtype=np.uint64)
-            for back in range(1, 9):  # the last 8 key characters, hashed
-                tail *= np.uint64(0x100000001B3)
-                tail += key[ends - back]
+            # the last 8 key characters, hashed: Σ key[end - b]·P**(8-b) over b = 1..8, modulo
+            # 2**64, as one product of the (lines, 8) characters with the powers
+            last8 = key[lines.key_ends[chosen[long], None] - _BACK]
+            tail = np.matmul(last8, _TAIL_POWERS, dtype=np.uint64)
             member[long[_has_earlier(page[long], tail)]] = True
         members = np.flatnonzero(member)
         if not len(members):
@@ -357,9 +373,26 @@ class Dedup(Stage):
             close_run()
         return drop
 
-    def _drop_repeats(self, doc: Document, text: str, mapped: np.ndarray) -> bool:
+    def _passes_cheap_test(self, text: str, mapped: np.ndarray) -> bool:
+        """Whether :meth:`_pages_to_check` lets the page ``text`` (mapped to ``mapped``) through
+        to the line-by-line comparison.
+
+        >>> para = "全会充分肯定一年来全区贯彻落实重要讲话精神的工作。"
+        >>> page = f"菜单\\n{para}\\n本报讯(记者 某某){para}"  # a prefixed repeat only
+        >>> stage = Dedup(min_chars=20)
+        >>> stage._passes_cheap_test(page, minhash.mapped_codes(page))
+        False
+        """
+        codes = minhash.code_points(text)
+        where = np.flatnonzero(mapped != 0)
+        key = np.take(mapped, where)
+        lines = _Lines(codes, where, key, np.array([0, len(codes)], dtype=np.intp))
+        return bool(self._pages_to_check(lines, key))
+
+    def _drop_repeats(self, doc: Document, text: str, mapped: np.ndarray, allowed: Callable[[], bool] | None = None) -> bool:
         """Drop the repeated runs of ``doc`` (whose text is ``text``, mapped to ``mapped``);
-        True when the text changed."""
+        True when the text changed. ``allowed``: when given, asked (no arguments) before
+        anything is dropped; False keeps the text as it is."""
         lines = text.split("\n")
         keys = paragraph_keys(text, mapped)
         nonblank = [i for i, k in enumerate(keys) if k]
@@ -387,7 +420,7 @@ class Dedup(Stage):
                 tails.add(k[-32:])
                 long_first[k] = i
         drop = self._repeated_runs(keys, nonblank, earlier, lines)
-        if not drop:
+        if not drop or (allowed is not None and not allowed()):
             return False
         rec = doc.record(self.name)
         out: list[str] = []
@@ -462,7 +495,24 @@ def _has_earlier(group: np.ndarray, value: np.ndarray) -> np.ndarray:
     """
     found = np.zeros(len(value), dtype=bool)
     if len(value) >= 2:
-        order = np.lexsort((value, group))  # stable: equal items stay in their order
-        g, v = group[order], value[order]
-        found[order[1:][(g[1:] == g[:-1]) & (v[1:] == v[:-1])]] = True
+        # One stable sort of one 64-bit mix of group and value per item (a lexsort of the two
+        # is several times dearer): equal items end up side by side, in their order.
+        mixed = np.multiply(group, _GROUP_SPREAD, dtype=np.uint64, casting="unsafe")
+        mixed ^= value.astype(np.uint64, copy=False)
+        order = np.argsort(mixed, kind="stable")
+        ordered = mixed[order]
+        same = ordered[1:] == ordered[:-1]
+        before, after = order[:-1][same], order[1:][same]
+        if (group[before] != group[after]).any() or (value[before] != value[after]).any():
+            # two different items with one mix (about 2**-64 a pair): the exact way
+            order = np.lexsort((value, group))
+            g, v = group[order], value[order]
+            found[order[1:][(g[1:] == g[:-1]) & (v[1:] == v[:-1])]] = True
+            return found
+        found[after] = True
     return found
+
+
+_GROUP_SPREAD = np.uint64(0x9E3779B97F4A7C15)  # odd: distinct groups, distinct multiples
+_BACK = np.arange(1, 9)  # a line's last 8 key characters lie this far before its end
+_TAIL_POWERS = np.array([pow(0x100000001B3, 8 - back, 1 << 64) for back in range(1, 9)], dtype=np.uint64)
