@@ -22,6 +22,7 @@ True
 from __future__ import annotations
 
 import gzip
+import itertools
 import math
 import operator
 import re
@@ -107,6 +108,26 @@ class CharModel:
             self._pair_cache.clear()  # bounded memory on endless streams of new pairs
         self._pair_cache[key] = value
         return value
+
+    def pair_logps(self, firsts: list[str], b: str) -> list[float]:
+        """``[self.pair_logp(a, b) for a in firsts]``, looked up together: the pairs
+        remembered and the pair counts are read in one pass each, and a pair never seen
+        (most, when candidates are compared) gets b's backoff value without a call.
+
+        >>> m = load()
+        >>> m.pair_logps(["重", "鍙", "重"], "庆") == [m.pair_logp(a, "庆") for a in ("重", "鍙", "重")]
+        True
+        """
+        keys = list(map(operator.add, firsts, itertools.repeat(b, len(firsts))))
+        got = list(map(self._pair_cache.get, keys))
+        if None not in got:
+            return got
+        unseen = self._unseen.get(b, self._unseen_floor)
+        counts = map(self.pairs.get, keys)
+        return [
+            value if value is not None else self.pair_logp(a, b) if n_pair else unseen
+            for value, n_pair, a in zip(got, counts, firsts)
+        ]
 
     def char_logps(self, text: str) -> list[float]:
         """Per scored character, its log-probability given the character before it (when that

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import doctest
 import math
+import random
 
 from cleancorp import charmodel
 from cleancorp.charmodel import LINE_END, CharModel, load, parse
@@ -82,3 +83,18 @@ def test_followers_and_leaders_are_the_seen_pairs():
     assert all(model.followers(a) == seen for a, seen in after.items())
     assert all(model.leaders(b) == seen for b, seen in before.items())
     assert model.followers("\x00") == frozenset() and model.leaders("閲") == frozenset()
+
+
+def test_pair_logps_are_pair_logp_one_by_one():
+    """The pairs looked up together give exactly the values looked up one by one, whether the
+    model remembers them already or not (a model of its own starts remembering nothing)."""
+    model = load()
+    fresh = CharModel(model.chars, model.pairs)
+    rng = random.Random(8)
+    firsts = list("的一是在不了有和人这中大为上个国我以要他重庆閲嶅簡鏃ユ姤，。")
+    for _ in range(300):
+        some = [rng.choice(firsts) for _ in range(rng.randint(1, 70))]
+        b = rng.choice(firsts + ["\u3000", LINE_END])
+        expected = [model.pair_logp(a, b) for a in some]
+        assert fresh.pair_logps(some, b) == expected
+        assert model.pair_logps(some, b) == expected

@@ -381,3 +381,29 @@ def test_stage_records_changes_and_counts():
     rec = doc.log["repair"]
     assert rec.info["fixes"] == {"cjk_mojibake": 1, "ftfy": 1}
     assert rec.chars_changed == 6 + 12  # the longer side of each edit
+
+
+def test_strict_prefix_is_where_a_byte_by_byte_decoder_stops():
+    """Family 3 reads a run of Latin-1 letters as far as its bytes decode strictly: the
+    prefix a strict decode reports is the one an incremental decoder fed byte by byte ends
+    between two characters (checked on random bytes and on every pair of byte values)."""
+    import codecs
+
+    def byte_by_byte(data: bytes, codec: str) -> int:
+        decoder = codecs.getincrementaldecoder(codec)()
+        end = 0
+        try:
+            for k, b in enumerate(data):
+                decoder.decode(bytes((b,)))
+                if not decoder.getstate()[0]:
+                    end = k + 1
+        except UnicodeDecodeError:
+            pass
+        return end
+
+    rng = random.Random(6)
+    samples = [bytes(rng.randrange(0x20, 0x100) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    samples += [bytes((a, b)) + tail for a in range(0x80, 0x100, 3) for b in range(0x20, 0x100, 5) for tail in (b"", b"\x30", b"A")]
+    for data in samples:
+        for codec in cjk_mojibake.MISREAD_LEGACY:
+            assert cjk_mojibake._strict_prefix(data, codec) == byte_by_byte(data, codec), (data, codec)

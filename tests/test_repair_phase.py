@@ -260,3 +260,14 @@ def test_lost_character_before_an_ascii_range_trail_byte():
     fixed = fix_phase_shift("?\ufffd搕F他一眼，不開口。王升就退出去了。")
     assert fixed.endswith("看了他一眼，不開口。王升就退出去了。")
     assert len(fixed) == len("羿看了他一眼，不開口。王升就退出去了。")
+
+
+def test_lossless_run_screen_matches_where_the_backtracking_form_does():
+    import re
+
+    backtracking = re.compile(f"\\?(?=[^\\x00-\\x7f\ufffd]{{0,{phase_shift.MAX_RUN - 1}}}[\\x40-\\x7e])")
+    rng = random.Random(12)
+    alphabet = ["?", "中", "文", "a", "Z", "\ufffd", " ", "1", "@", "~", "\x7f", "。", "\U00020000"]
+    for _ in range(20000):
+        line = "".join(rng.choice(alphabet) if rng.random() < 0.3 else "中" for _ in range(rng.choice((3, 10, 40, 250))))
+        assert [m.span() for m in phase_shift._LOSSLESS_RUN.finditer(line)] == [m.span() for m in backtracking.finditer(line)], line

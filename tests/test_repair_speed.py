@@ -209,3 +209,39 @@ def test_the_white_space_the_screens_skip_is_all_that_isspace_knows():
 
     every = "".join(chr(c) for c in range(0x80, 0x110000) if chr(c).isspace() and c != 0x3000)
     assert cjk_mojibake._SPACE_CHARS == every
+
+
+def test_phase_shift_page_test_is_false_only_where_no_line_changes(clean_paragraphs):
+    """``may_act_on`` screens a whole page: where it says False, the fix changes no line."""
+    rng = random.Random(3)
+    pages = []
+    for _ in range(150):
+        lines = rng.sample(clean_paragraphs, 6)
+        lines = ["????" + ln if rng.random() < 0.7 else ln for ln in lines]
+        if rng.random() < 0.3:
+            k = rng.randrange(len(lines))
+            data = lines[k].encode("gbk", "replace")
+            lines[k] = "?" + data[1:].decode("gbk", "replace")  # a lost lead byte
+        pages.append("\n".join(lines))
+    screened_out = 0
+    for page in pages:
+        if not phase_shift.may_act_on(page):
+            screened_out += 1
+            assert all(phase_shift.fix_phase_shift(ln) == ln for ln in page.split("\n"))
+    assert screened_out >= 30
+
+
+def test_indented_page_skips_phase_shift(monkeypatch, clean_paragraphs):
+    """A page of `????` indents before text no trail byte ends never reaches the fix."""
+    lines = ["????" + p for p in clean_paragraphs if not re.search("[\x40-\x7e]", p)][:40]
+    called = _count_calls(monkeypatch, phase_shift, "fix_phase_shift")
+    stage = Repair()
+    monkeypatch.setattr(stage, "fixes", [f._replace(apply=getattr(phase_shift, "fix_phase_shift")) if f.name == "phase_shift" else f for f in stage.fixes])
+    doc = Document("d", text="\n".join(lines))
+    stage.apply(doc)
+    assert doc.text == "\n".join(ln[4:] for ln in lines)
+    assert called[0] == 0
+    # The same page with one phase-shifted run is searched, and repaired.
+    doc = Document("d", text="\n".join(lines + ["会议指出?挛欧⒉蓟嵘\ufffd,宣布了决定。"]))
+    stage.apply(doc)
+    assert doc.text.endswith("会议指出新闻发布会上,宣布了决定。") and called[0] >= 1

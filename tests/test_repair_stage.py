@@ -228,3 +228,50 @@ def test_narrow_prechecks_miss_only_lines_the_fixes_leave_alone(monkeypatch, cle
         for line in missed:
             assert fixes[module](line) == line, (module.__name__, line)
         monkeypatch.setattr(module, "PRECHECK", narrow)
+
+
+def _dirty_documents() -> list[str]:
+    lines = ["????全会由区委常委会主持。", "记者 閲嶅簡鏃ユ姤 报道", "ÖØÇìÈÕ±¨ 2024", "会议指出?挛欧⒉蓟嵘\ufffd,宣布了决定。",
+             "全會由區委常委會主持", "首页 · 要闻", "总理朱?基说，要办好?”", "区(qū)委"]
+    rng = random.Random(4)
+    return ["\n".join(rng.choice(lines) for _ in range(6)) for _ in range(30)]
+
+
+def test_a_line_met_again_is_repaired_once_with_the_same_record(monkeypatch):
+    """Lines repeat across pages (chrome, quoted sentences): the fixes run once per distinct
+    line, and every document still gets the text and record a fresh stage gives it."""
+    texts = _dirty_documents()
+    fresh = []
+    for text in texts:
+        doc = Document("d", text=text)
+        Repair().apply(doc)
+        fresh.append((doc.text, doc.log["repair"].to_json()))
+    stage = Repair()
+    repaired: list[str] = []
+    original = stage._repair_line
+
+    def counted(line, first, offset, idle=0):
+        repaired.append(line)
+        return original(line, first, offset, idle)
+
+    monkeypatch.setattr(stage, "_repair_line", counted)
+    for _ in range(2):
+        for text, expected in zip(texts, fresh):
+            doc = Document("d", text=text)
+            stage.apply(doc)
+            assert (doc.text, doc.log["repair"].to_json()) == expected
+    hit_lines = {line for text in texts for line in text.split("\n") if stage.precheck.search(line)}
+    assert sorted(repaired) == sorted(hit_lines)
+
+
+def test_remembered_lines_are_bounded(monkeypatch):
+    monkeypatch.setattr(repair, "REMEMBER_LINES", 5)
+    monkeypatch.setattr(repair, "REMEMBER_LINE_CHARS", 40)
+    stage = Repair()
+    long_line = "????" + "全会由区委常委会主持。" * 10
+    for i in range(50):
+        doc = Document("d", text=f"????第{i}条\n{long_line}")
+        stage.apply(doc)
+        assert doc.text == f"第{i}条\n{long_line[4:]}"
+        assert len(stage._repaired) <= 5
+    assert long_line not in stage._repaired

@@ -37,7 +37,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..document import StageRecord
-from . import PrecheckParts, fast_precheck
+from . import PrecheckParts, _lead_class, fast_precheck
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "question_words.txt"
 
@@ -58,8 +58,9 @@ PRECHECK = fast_precheck(PRECHECK_PARTS)
 # double-byte character were lost, one shown as `?` and one as U+FFFD.
 _JUNK = re.compile(f"(?:\\?(?=\ufffd))?[\ufffd{_PRIVATE_USE}]+")
 # Where _JUNK matches, found faster (a pattern led by an optional group is tried at every
-# position; a single character class is skipped to in C).
-_JUNK_CHAR = re.compile(f"[\ufffd{_PRIVATE_USE}]")
+# position; a single character class is skipped to in C, written as the complement of what it
+# skips so that a character of the text needs one table lookup, not a test per range).
+_JUNK_CHAR = re.compile(_lead_class([(0xE000, 0xF8FF), (0xFFFD, 0xFFFD), (0xF0000, 0x10FFFF)]))
 # A run of question marks (spaces between allowed) at the start of a line, before its text.
 _LINE_INDENT = re.compile(f"^[{_SPACE}]*[?？](?:[{_SPACE}]*[?？])*[{_SPACE}]*(?=[^\\s?？A-Za-z])")
 # Two or more `?` after a full stop or closing quote, before a Han character or opening quote:

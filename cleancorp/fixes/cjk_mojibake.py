@@ -81,6 +81,9 @@ _HOLE_CHARS = "\ufffd?"
 _CP1252_HIGH = "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"
 _LATIN_BYTE = {ch: ch.encode("cp1252")[0] for ch in _CP1252_HIGH}
 _LATIN_BYTE.update({chr(b): b for b in range(0x100) if chr(b) not in _LATIN_BYTE})
+# The same as a ``str.translate`` table to the Latin-1 character of each byte: a run becomes
+# its bytes with one translate and one encode (anything else becomes `?`, as in _LATIN_BYTE.get).
+_LATIN_BYTE_TABLE = {ord(ch): b for ch, b in _LATIN_BYTE.items()}
 
 
 def _pair_chars(codec: str, leads: range, trails: range) -> str:
@@ -946,28 +949,63 @@ def _readings_in_run(line: str, rs: int, re_: int, codec: str, model, budget: Bu
     return found
 
 
+def _strict_prefix(data: bytes, codec: str) -> int:
+    """How many of the first bytes of ``data`` decode strictly in ``codec``, up to the start
+    of the first invalid or unfinished sequence: the last place a decoder fed byte by byte
+    stands between two characters before it fails.
+
+    >>> _strict_prefix(b"\\xd6\\xd0\\xce", "gb18030"), _strict_prefix(b"\\xd6\\xd0 \\xff\\xff", "gb18030")
+    (2, 3)
+    """
+    try:
+        data.decode(codec)
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return len(data)
+
+
+#: Family-3 verdicts on runs seen last, by the run and the characters around it (all the
+#: verdict looks at): the Western fix asks about a line's runs before this fix does.
+_legacy_seen: dict[tuple, tuple[int, str, str, float, float] | None] = {}
+
+
 def _legacy_in_run(line: str, rs: int, re_: int, model) -> list[Reading]:
     """Family 3 inside one run of Latin-1/cp1252 characters ``line[rs:re_]``."""
+    key = (line[rs - 1 : rs] if rs else "", line[rs:re_], line[re_ : re_ + 1], model)
+    if key in _legacy_seen:
+        seen = _legacy_seen[key]
+    else:
+        best = _legacy_reading(line, rs, re_, model)
+        seen = None if best is None else (best.end - rs, best.text, best.how, best.new, best.old)
+        if len(_legacy_seen) >= 4096:
+            _legacy_seen.clear()
+        _legacy_seen[key] = seen
+    if seen is None:
+        return []
+    length, text, how, new, old = seen
+    return [Reading(rs, rs + length, text, how, new, old)]
+
+
+# The Han characters of a reading, and what no reading may contain (private use, controls).
+_HAN_CHAR = re.compile("[\u3400-\u9fff]")
+_UNREADABLE = re.compile("[\x00-\x1f\ue000-\uf8ff]")
+
+
+def _legacy_reading(line: str, rs: int, re_: int, model) -> Reading | None:
+    """``_legacy_in_run`` worked out: the best reading of the run, or None."""
     run = line[rs:re_]
-    data = bytes(_LATIN_BYTE.get(ch, 0x3F) for ch in run)
+    data = run.translate(_LATIN_BYTE_TABLE).encode("latin-1", "replace")
     best: Reading | None = None
     for codec in MISREAD_LEGACY:
-        # How far the bytes decode strictly, ending between two characters.
-        decoder = codecs.getincrementaldecoder(codec)()
-        end = 0
-        try:
-            for k, b in enumerate(data):
-                decoder.decode(bytes((b,)))
-                if not decoder.getstate()[0]:
-                    end = k + 1
-        except UnicodeDecodeError:
-            pass
+        # How far the bytes decode strictly, ending between two characters: up to where a
+        # strict decoder stops (an invalid or unfinished sequence starts there).
+        end = _strict_prefix(data, codec)
         # Keep only the aligned part, then drop the ASCII both sides share at the end.
         aligned = data[:end].decode(codec, "replace")
         span = run[:end]
         while aligned and span and aligned[-1] == span[-1] and aligned[-1] < "\x80":
             aligned, span = aligned[:-1], span[:-1]
-        han = [c for c in aligned if "\u3400" <= c <= "\u9fff"]
+        han = _HAN_CHAR.findall(aligned)
         if not han and _cjk_punctuation_only(aligned, line, rs, rs + len(span)):
             han = list(aligned)  # `12.45%¡¢` is `12.45%、`: punctuation alone, judged below
         if len(han) <= 2 and (_latin_letter(line[rs - 1 : rs]) or _latin_letter(line[rs + len(span) : rs + len(span) + 1])):
@@ -976,7 +1014,7 @@ def _legacy_in_run(line: str, rs: int, re_: int, model) -> list[Reading]:
             continue
         if len(han) == 1 and not _lone_char_fits(line, rs, rs + len(span), han[0], model):
             continue
-        if any("\ue000" <= c <= "\uf8ff" or c < "\x20" for c in aligned):
+        if _UNREADABLE.search(aligned):
             continue
         new = model.score(aligned)
         old = model.score(span)
@@ -985,7 +1023,7 @@ def _legacy_in_run(line: str, rs: int, re_: int, model) -> list[Reading]:
             continue
         if best is None or new > best.new:
             best = Reading(rs, rs + len(span), aligned, f"{codec} read as Latin-1/cp1252", new, old)
-    return [best] if best else []
+    return best
 
 
 _CJK_PUNCTUATION = re.compile("[\u3001-\u3003\u3008-\u3011\u2014\u2018\u2019\u201c\u201d\u2026\uff01-\uff0f\uff1a-\uff20]+")

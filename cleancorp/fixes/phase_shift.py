@@ -34,6 +34,7 @@ from ..charmodel import LINE_END
 from ..chars import HAN
 
 import math
+import operator
 import re
 import unicodedata
 from functools import lru_cache
@@ -67,8 +68,10 @@ _FOLDED_RUN = re.compile("[^\\x00-\\x20\\x7f\ufffd]*")
 _NON_ASCII_RUN = re.compile("[^\\x00-\\x7f\ufffd]*")
 _MARKS = re.compile("[?\ufffd]")
 # In a line without U+FFFD, the only run there can be: `?`, non-ASCII characters, and an
-# ASCII-range trail byte ending them within MAX_RUN (see ``find_runs``).
-_LOSSLESS_RUN = re.compile(f"\\?(?=[^\\x00-\\x7f\ufffd]{{0,{MAX_RUN - 1}}}[\\x40-\\x7e])")
+# ASCII-range trail byte ending them within MAX_RUN (see ``find_runs``). The run is taken whole
+# (possessive): a shorter one is followed by a non-ASCII character, never by such a byte, so
+# giving characters back one by one could not succeed.
+_LOSSLESS_RUN = re.compile(f"\\?(?=[^\\x00-\\x7f\ufffd]{{0,{MAX_RUN - 1}}}+[\\x40-\\x7e])")
 _HAN = re.compile(f"[{HAN}]")
 # ASCII that NFKC folding made from a full-width character (U+FF01–FF5E).
 _FOLDABLE = frozenset(chr(c) for c in range(0x21, 0x7F))
@@ -289,6 +292,23 @@ def _step(model, a: str, b: str) -> float:
     return model.logp(b)
 
 
+def _steps_to(model, lasts: list[str], scored: bool, b: str) -> list[float]:
+    """``[_step(model, a, b) for a in lasts]``; ``scored``: whether the model scores every
+    one of ``lasts`` (then their pairs with ``b`` are looked up all at once).
+
+    >>> m = _model()
+    >>> _steps_to(m, ["重", "", "a"], False, "庆") == [_step(m, a, "庆") for a in ("重", "", "a")]
+    True
+    >>> _steps_to(m, ["重", "日"], True, "庆") == [_step(m, a, "庆") for a in ("重", "日")]
+    True
+    """
+    if not charmodel.is_scored(b):
+        return [model.floor] * len(lasts)
+    if not scored or not hasattr(model, "pair_logps"):
+        return [_step(model, a, b) for a in lasts]
+    return model.pair_logps(lasts, b)
+
+
 def rebuild(data: list[int | None], pairs: frozenset[int], tail_trails: tuple[int, ...], codec: str,
             before: str, after: str, model, budget: Budget) -> str | None:
     """Read the bytes ``data`` in step, as characters of ``codec``, choosing every lost byte
@@ -377,9 +397,14 @@ def rebuild(data: list[int | None], pairs: frozenset[int], tail_trails: tuple[in
                             best[ib] = (s, ia)
         else:
             steps = len(beam) * len(options)
+            scores = [score for score, _, _ in beam]
+            lasts = [a.text[-1:] for _, _, a in beam]
+            scored = all(last and charmodel.is_scored(last) for last in lasts)
+            positions = range(len(beam))
             for ib, o in enumerate(options):
-                first = o.text[0]
-                s, ia = max((score + _step(model, a.text[-1:], first), ia) for ia, (score, _, a) in enumerate(beam))
+                # max((score + _step(model, last, first), ia)) over the beam, the steps of one
+                # option worked out together (the same sums, compared the same way).
+                s, ia = max(zip(map(operator.add, scores, _steps_to(model, lasts, scored, o.text[0])), positions))
                 best[ib] = (s, ia)
         budget.left -= steps
         if not best or budget.left < 0:
@@ -454,6 +479,18 @@ def _looks_like_question(line: str, pos: int) -> bool:
     from .artefacts import is_question
 
     return is_question(line, pos)
+
+
+def may_act_on(text: str) -> bool:
+    """Whether ``fix_phase_shift`` may change any line of ``text`` (lines split at ``\\n``):
+    False when the text has no U+FFFD and no `?` before a run that an ASCII-range trail byte
+    ends, which is the first thing the fix asks of each line (such a run never crosses a line
+    break). One scan of a page instead of one per line that has a `?` in it.
+
+    >>> may_act_on("????全会由区委常委会主持。\\n????会议指出"), may_act_on("全会\\n会议指出?挛欧G")
+    (False, True)
+    """
+    return "\ufffd" in text or _LOSSLESS_RUN.search(text) is not None
 
 
 def fix_phase_shift(line: str, record: StageRecord | None = None) -> str:

@@ -12,7 +12,13 @@ this order (each is a function in ``cleancorp/fixes/`` and a stage option of the
 
 The places the check finds also say which fixes' parts begin there, so a hit line goes only to
 the fixes that may act on it: a traditional line whose only hits are family-2 start characters
-reaches ``cjk_mojibake`` alone, without the other fixes' prechecks scanning it first.
+reaches ``cjk_mojibake`` alone, without the other fixes' prechecks scanning it first. A fix may
+also test the whole page once: ``phase_shift`` is left out of every line of a page with ``????``
+indents but no U+FFFD and no `?` before a run a trail byte could end.
+
+A hit line is repaired once: what the fixes made of it, and the changes they recorded, are
+remembered (``REMEMBER_LINES`` lines) and replayed when the line comes again, on this page or a
+later one (site chrome, quoted sentences, the same traditional line the screens must decode).
 
 Inside a fix, a second, tighter screen keeps its costly search off lines that only look like
 damage to the precheck: clean traditional text and rare characters (``瑕疵``) whose bytes stop
@@ -40,12 +46,15 @@ from ..registry import Stage, register
 
 class Fix(NamedTuple):
     """One repair in the chain: its option name, the function, and what a line must contain
-    for the function to have anything to do (as a regex, and as the parts it is made of)."""
+    for the function to have anything to do (as a regex, and as the parts it is made of);
+    optionally, a test of a whole page that is False only when the function leaves every
+    line of it unchanged."""
 
     name: str
     apply: Callable[[str, StageRecord | None], str]
     precheck: re.Pattern[str]
     precheck_parts: PrecheckParts
+    may_act_on: Callable[[str], bool] | None = None
 
 
 #: The fixes in the order they run. Order matters: Western mojibake first (it may reveal CJK
@@ -54,10 +63,20 @@ class Fix(NamedTuple):
 FIXES: tuple[Fix, ...] = (
     Fix("ftfy", western.fix_western, western.PRECHECK, western.PRECHECK_PARTS),
     Fix("cjk_mojibake", cjk_mojibake_fix.fix_cjk_mojibake, cjk_mojibake_fix.PRECHECK, cjk_mojibake_fix.PRECHECK_PARTS),
-    Fix("phase_shift", phase_shift_fix.fix_phase_shift, phase_shift_fix.PRECHECK, phase_shift_fix.PRECHECK_PARTS),
+    Fix("phase_shift", phase_shift_fix.fix_phase_shift, phase_shift_fix.PRECHECK, phase_shift_fix.PRECHECK_PARTS,
+        phase_shift_fix.may_act_on),
     Fix("glued_pinyin", pinyin.fix_glued_pinyin, pinyin.PRECHECK, pinyin.PRECHECK_PARTS),
     Fix("artefacts", artefacts_fix.fix_artefacts, artefacts_fix.PRECHECK, artefacts_fix.PRECHECK_PARTS),
 )
+
+
+#: Hit lines remembered with what the fixes made of them: the same line (a site's chrome, a
+#: sentence quoted on many pages, a traditional line the family-2 screen has to decode before
+#: it can let it pass) is repaired once and its result replayed, record and all. The oldest
+#: is forgotten first; lines longer than REMEMBER_LINE_CHARS are not kept (some 16 MB at most,
+#: a few in practice: the lines that repeat, chrome and quoted sentences, are short).
+REMEMBER_LINES = 4096
+REMEMBER_LINE_CHARS = 1000
 
 
 def chars_changed(before: str, after: str) -> int:
@@ -119,6 +138,8 @@ class Repair(Stage):
         }
         self.fixes = [fix for fix in FIXES if switches.get(fix.name, True)]
         self._finders: dict[int, tuple[re.Pattern[str], dict[str, int]]] = {}
+        # What the fixes made of the hit lines seen last, and the changes they recorded.
+        self._repaired: dict[str, tuple[str, tuple[tuple[str, str, str, str], ...]]] = {}
         # The tables the fixes need are read now, once per process, rather than by whichever
         # document first needs them (it would take some 0.2 s longer than any other).
         if cjk_mojibake or phase_shift:
@@ -168,6 +189,30 @@ class Repair(Stage):
             pos = hit.start()
         return which
 
+    def _idle_on(self, text: str) -> int:
+        """The fixes (a bit each) whose page test proves they leave every line of ``text`` as
+        it is (``????`` indents, say, that no phase-shifted run follows)."""
+        return sum(1 << k for k, fix in enumerate(self.fixes) if fix.may_act_on is not None and not fix.may_act_on(text))
+
+    def _repair_line(self, line: str, first: re.Match[str], offset: int, idle: int = 0) -> tuple[str, tuple[tuple[str, str, str, str], ...]]:
+        """``line`` through the fixes, and the changes they made (``StageRecord.change``'s
+        arguments, in order); ``first`` is the first place the precheck found in it (at
+        ``offset`` in the document); ``idle``: fixes known to leave the line unchanged."""
+        changes = _Changes()
+        which = self._fixes_in_line(line, first, offset) & ~idle
+        new = line
+        for k, fix in enumerate(self.fixes):
+            if new is line:
+                # Unchanged so far: a fix none of whose parts begins in the line has nothing
+                # to do there (one named may still find nothing: each fix checks its own
+                # precheck first).
+                if which >> k & 1:
+                    new = fix.apply(new, changes)
+            elif fix.precheck.search(new):
+                # An earlier fix changed the line: what the next can act on is checked anew.
+                new = fix.apply(new, changes)
+        return new, tuple(changes)
+
     def apply(self, doc: Document) -> None:
         text = doc.text or ""
         precheck = self.precheck
@@ -175,34 +220,46 @@ class Repair(Stage):
         if hit is None:
             return
         rec = doc.record(self.name)
-        lines = text.split("\n")
+        repaired = self._repaired
+        pieces: list[str] = []  # the text up to ``done``, repaired lines in place
+        done = 0
         changed = 0
-        i = 0  # index of the line being looked at
-        pos = 0  # where that line starts
+        idle = None  # worked out for the page when a line is first repaired
         # Walk from hit to hit, skipping to the next line after each: lines without a hit are
-        # never looked at in Python.
+        # never looked at in Python (nor cut out of the text).
         while hit is not None:
             start = text.rfind("\n", 0, hit.start()) + 1
-            i += text.count("\n", pos, start)
-            pos = start
-            line = lines[i]
-            which = self._fixes_in_line(line, hit, start)
-            new = line
-            for k, fix in enumerate(self.fixes):
-                if new is line:
-                    # Unchanged so far: a fix none of whose parts begins in the line has
-                    # nothing to do there (one named may still find nothing: each fix checks
-                    # its own precheck first).
-                    if which >> k & 1:
-                        new = fix.apply(new, rec)
-                elif fix.precheck.search(new):
-                    # An earlier fix changed the line: what the next can act on is checked anew.
-                    new = fix.apply(new, rec)
+            end = text.find("\n", hit.start())
+            if end < 0:
+                end = len(text)
+            line = text[start:end]
+            known = repaired.get(line)
+            if known is None:
+                if idle is None:
+                    idle = self._idle_on(text)
+                known = self._repair_line(line, hit, start, idle)
+                if len(line) <= REMEMBER_LINE_CHARS:
+                    if len(repaired) >= REMEMBER_LINES:
+                        del repaired[next(iter(repaired))]  # the oldest
+                    repaired[line] = known
+            new, changes = known
+            for change in changes:
+                rec.change(*change)
             if new != line:
                 changed += chars_changed(line, new)
-                lines[i] = new
-            end = start + len(line)
+                pieces.append(text[done:start])
+                pieces.append(new)
+                done = end
             hit = precheck.search(text, end + 1) if end < len(text) else None
         if changed:
             rec.chars_changed += changed
-            doc.text = "\n".join(lines)
+            pieces.append(text[done:])
+            doc.text = "".join(pieces)
+
+
+class _Changes(list):
+    """Where the fixes record the changes they make to one line (as ``StageRecord.change`` is
+    called), to be replayed into the document's record each time the line is met."""
+
+    def change(self, fix: str, before: str, after: str, detail: str = "") -> None:
+        self.append((fix, before, after, detail))
