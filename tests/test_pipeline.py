@@ -274,8 +274,9 @@ def test_cli_jsonl_in_batches_matches_one_at_a_time(tmp_path):
 
 
 def test_warm_up_loads_what_the_first_dirty_pages_would():
-    """After ``Pipeline.warm_up`` (called before forking workers), pages that need the models
-    and dictionaries load nothing more: the tables were built once, to be shared."""
+    """Building a chain loads no model (a one-page run on clean text never needs one); after
+    ``Pipeline.warm_up`` (called before forking workers), pages that need the models and
+    dictionaries load nothing more: the tables were built once, to be shared."""
     import subprocess
     import sys
 
@@ -285,21 +286,30 @@ import cleancorp.stages.decode as decode
 from cleancorp import charmodel
 from cleancorp.pipeline import Pipeline
 
-loaders = [charmodel.load, decode.char_model, convert._screen, convert._class_table]
+from cleancorp import minhash
+from cleancorp.fixes import artefacts, cjk_mojibake, phase_shift, pinyin
+
+loaders = [charmodel.load, decode.char_model, convert._screen, convert._class_table, cjk_mojibake._screen,
+           pinyin.readings, artefacts.question_words, minhash.key_table]
 p = Pipeline()
+assert charmodel.load.cache_info().misses == 0  # building the chain loads no model
 p.warm_up()
 before = [f.cache_info().misses for f in loaders]
 assert all(before), before
+ceilings = dict(phase_shift._pair_ceilings)
+assert ceilings
 pages = [
     "重庆日报讯 全会审议通过了决议。".encode("gbk") * 40,
     "中國共產黨大渡口區委員會召開全會，會議審議通過了決議。".encode("big5") * 20,
     "閲嶅簡鏃ユ姤璁拌€呬粖澶╀粠甯傛斂搴滆幏鎮夛紝".encode("utf-8"),
     "區(qū)委全會強調，要堅(jiān)持穩中求進工作總基調。".encode("utf-8"),
+    "????全会由区委常委会主持，区委书记讲话。\n?指出新时代的要求。".encode("utf-8"),
 ]
 for doc in p.run(pages):
     pass
 after = [f.cache_info().misses for f in loaders]
 assert after == before, (before, after)
+assert phase_shift._pair_ceilings == ceilings
 print("ok")
 '''
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)

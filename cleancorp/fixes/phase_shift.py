@@ -581,6 +581,11 @@ def _pair_ceiling(model) -> float:
     return _pair_ceilings[key]
 
 
+def warm_up() -> None:
+    """Compute now what the fix otherwise computes on the first line that needs it."""
+    _pair_ceiling(_model())
+
+
 def _score_ceiling(run: Run, codec: str, before: str, after: str, model) -> tuple[float, int, int] | None:
     """For a run whose only lost byte is the marker's (no U+FFFD in it, a trail byte from the
     ASCII range at its end: the form a `?` before clean text takes), the highest score any

@@ -105,6 +105,9 @@ class Dedup(Stage):
         if index and os.path.exists(index):
             self.index.load(index)  # ValueError (one line) for a file that is not an index
 
+    def warm_up(self) -> None:
+        minhash.key_table()  # the comparison form of every code point
+
     def apply(self, doc: Document) -> None:
         self.decide(doc, self.prepare(doc))
 

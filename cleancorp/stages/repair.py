@@ -140,20 +140,25 @@ class Repair(Stage):
         self._finders: dict[int, tuple[re.Pattern[str], dict[str, int]]] = {}
         # What the fixes made of the hit lines seen last, and the changes they recorded.
         self._repaired: dict[str, tuple[str, tuple[tuple[str, str, str, str], ...]]] = {}
-        # The tables the fixes need are read now, once per process, rather than by whichever
-        # document first needs them (it would take some 0.2 s longer than any other).
-        if cjk_mojibake or phase_shift:
-            charmodel.load()
-        if cjk_mojibake:
-            cjk_mojibake_fix.screen_tables()
-        if glued_pinyin:
-            pinyin.readings()
-        if artefacts:
-            artefacts_fix.question_words()
         # One regex for "could any enabled fix act on this?". It scans the document once: no
         # match in a line means no fix has anything to do there. (No part matches across a
         # line break, so a match found in the whole text is a match of its line.)
         self.precheck = self._finder(0)[0]
+
+    def warm_up(self) -> None:
+        # The tables of the enabled fixes, which otherwise load on the first line that needs
+        # them (a clean page needs none: the precheck finds nothing in it).
+        names = {fix.name for fix in self.fixes}
+        if names & {"cjk_mojibake", "phase_shift"}:
+            charmodel.load()
+        if "phase_shift" in names:
+            phase_shift_fix.warm_up()
+        if "cjk_mojibake" in names:
+            cjk_mojibake_fix.screen_tables()
+        if "glued_pinyin" in names:
+            pinyin.readings()
+        if "artefacts" in names:
+            artefacts_fix.question_words()
 
     def _finder(self, without: int) -> tuple[re.Pattern[str], dict[str, int]]:
         """The ``part_finder`` of the fixes not in ``without`` (a bit per fix, in the order of
