@@ -34,6 +34,7 @@ leave unchanged (``tests/test_repair_speed.py`` compares the stage with and with
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from typing import Callable, NamedTuple
 
 from .. import charmodel
@@ -139,7 +140,9 @@ class Repair(Stage):
         self.fixes = [fix for fix in FIXES if switches.get(fix.name, True)]
         self._finders: dict[int, tuple[re.Pattern[str], dict[str, int]]] = {}
         # What the fixes made of the hit lines seen last, and the changes they recorded.
-        self._repaired: dict[str, tuple[str, tuple[tuple[str, str, str, str], ...]]] = {}
+        # (An OrderedDict: dropping the oldest of a plain dict again and again makes finding the
+        # next oldest walk over the holes left before it.)
+        self._repaired: OrderedDict[str, tuple[str, tuple[tuple[str, str, str, str], ...]]] = OrderedDict()
         # One regex for "could any enabled fix act on this?". It scans the document once: no
         # match in a line means no fix has anything to do there. (No part matches across a
         # line break, so a match found in the whole text is a match of its line.)
@@ -245,7 +248,7 @@ class Repair(Stage):
                 known = self._repair_line(line, hit, start, idle)
                 if len(line) <= REMEMBER_LINE_CHARS:
                     if len(repaired) >= REMEMBER_LINES:
-                        del repaired[next(iter(repaired))]  # the oldest
+                        repaired.popitem(last=False)  # the oldest
                     repaired[line] = known
             new, changes = known
             for change in changes:
