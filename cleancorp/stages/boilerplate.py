@@ -543,6 +543,14 @@ class Boilerplate(Stage):
             # A body line mostly holds a comma or a full stop: it costs a string search or
             # two (where the class scan of the regex costs several times more per character).
             if "，" in s or "。" in s:
+                sentence = True
+            elif not s:
+                blank = True
+                continue
+            else:
+                rule = known(s, _UNSEEN)
+                sentence = rule is _UNSEEN and sentence_punct(s) is not None
+            if sentence:
                 sentences.append(i)
                 if len(s) <= eager_max:
                     checked.append(i)
@@ -550,19 +558,7 @@ class Boilerplate(Stage):
                 elif len(s) <= limit:
                     deferred.append(i)
                 continue
-            if not s:
-                blank = True
-                continue
-            rule = known(s, _UNSEEN)
             if rule is _UNSEEN:
-                if sentence_punct(s) is not None:
-                    sentences.append(i)
-                    if len(s) <= eager_max:
-                        checked.append(i)
-                        parts.append(s)
-                    elif len(s) <= limit:
-                        deferred.append(i)
-                    continue
                 rule = self._first_plain(s)
             plain.append(i)
             if rule is not None:
