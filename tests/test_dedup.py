@@ -596,6 +596,18 @@ def test_pages_the_cheap_test_lets_through_have_nothing_the_exact_one_would_drop
         assert stage._might_repeat(c, m, m != 0) is (j in flagged), j
 
 
+def _in_batches(stage: Dedup, pages: list[str]) -> list[Document]:
+    """``pages`` as documents through ``stage`` in batches of 64, as Pipeline.run gives them."""
+    docs = [Document(f"d{n}", text=t) for n, t in enumerate(pages)]
+    for start in range(0, len(docs), 64):
+        stage.apply_batch(docs[start : start + 64])
+    return docs
+
+
+def _outcome(docs: list[Document]) -> list[tuple]:
+    return [(d.text, d.dropped, d.report()) for d in docs]
+
+
 def test_batched_pages_give_the_results_of_one_page_at_a_time():
     pages = _page_soup(4, 240)
     for opts in ({}, {"min_chars": 20}, {"min_chars": 1}, {"across": False}):
@@ -608,10 +620,8 @@ def test_batched_pages_give_the_results_of_one_page_at_a_time():
                 one._drop_repeats(doc, doc.text, mapped)
             key = minhash.comparison_key(doc.text)
             one.decide(doc, one.index.fingerprint(key) if one.across and len(key) else None)
-        got = [Document(f"d{n}", text=t) for n, t in enumerate(pages)]
-        for start in range(0, len(got), 64):
-            many.apply_batch(got[start : start + 64])
-        assert [(d.text, d.dropped, d.report()) for d in got] == [(d.text, d.dropped, d.report()) for d in expected], opts
+        got = _in_batches(many, pages)
+        assert _outcome(got) == _outcome(expected), opts
         assert sum("repeats_dropped" in d.log["dedup"].info for d in got if "dedup" in d.log) >= 40
 
 
@@ -755,10 +765,8 @@ def test_one_page_at_a_time_equals_the_batch_for_short_and_long_pages():
         expected = [Document(f"d{n}", text=t) for n, t in enumerate(pages)]
         for doc in expected:
             one.apply(doc)
-        got = [Document(f"d{n}", text=t) for n, t in enumerate(pages)]
-        for start in range(0, len(got), 64):
-            many.apply_batch(got[start : start + 64])
-        assert [(d.text, d.dropped, d.report()) for d in got] == [(d.text, d.dropped, d.report()) for d in expected], opts
+        got = _in_batches(many, pages)
+        assert _outcome(got) == _outcome(expected), opts
         assert sum("repeats_dropped" in d.log["dedup"].info for d in got if "dedup" in d.log) >= 20
 
 

@@ -167,14 +167,18 @@ class Convert(Stage):
             raise ValueError(f"profile must be one of {', '.join(PROFILES)}")
         self.profile = profile
 
+    def _converting_profile(self) -> str | None:
+        """The profile whose converter runs (t2s for ``auto``), None for ``none``."""
+        return None if self.profile == "none" else AUTO_PROFILE if self.profile == "auto" else self.profile
+
     def warm_up(self) -> None:
-        profile = None if self.profile == "none" else AUTO_PROFILE if self.profile == "auto" else self.profile
+        profile = self._converting_profile()
         _screen(profile)  # builds the converter of the profile too
         _class_table()  # counts the script of pages with traditional characters
 
     def apply(self, doc: Document) -> None:
         text = doc.text or ""
-        profile = None if self.profile == "none" else AUTO_PROFILE if self.profile == "auto" else self.profile
+        profile = self._converting_profile()
         if profile is not None:
             # Fetched on every document, converted or not, so that the first one of a run loads
             # the tables (before worker processes fork, when the run warms up on one document).
